@@ -1,0 +1,99 @@
+"""ifm-api: the bilingual content API of the ifm (news, reports, projects, people, areas)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import swagger_ui_bundle
+from flask import Flask, send_from_directory
+from flask_babel import Babel
+from flask_cors import CORS
+from flask_smorest import Api
+from flask_smorest.exceptions import NotModified
+
+from ifm_api.config import Settings, load_settings
+
+API_DESCRIPTION = """\
+The bilingual (German/English) content API of the Institut für Mittelstandsforschung.
+
+* **Language**: `lang=` query, then `Accept-Language` (q-values, `en-GB` matches `en`), then
+  the default language. Missing translations fall back (item and field level), flagged with
+  `fallback` and `fallback_fields`; `fallback=false` turns that off. `lang=all` returns every
+  translation in the editing shape.
+* **Caching**: every read has an `ETag`; `If-None-Match` answers `304`.
+* **Errors**: RFC 9457 problem documents (`application/problem+json`) in the request's language.
+* **Feeds**: `/feeds/news.{rss,atom,json}` and `/feeds/reports.{rss,atom,json}`.
+"""
+
+
+def _api_config() -> dict[str, Any]:
+    return {
+        "API_TITLE": "ifm-api",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "/docs",
+        "OPENAPI_SWAGGER_UI_URL": "/api/docs/assets/",
+        "API_SPEC_OPTIONS": {
+            "info": {"description": API_DESCRIPTION},
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {"type": "http", "scheme": "bearer"},
+                }
+            },
+        },
+    }
+
+
+def _register_docs_assets(app: Flask) -> None:
+    """Serve Swagger UI's files from the installed package: no CDN, works offline."""
+
+    @app.get("/api/docs/assets/<path:filename>")
+    def swagger_ui_assets(filename: str) -> Any:
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename, max_age=86400)
+
+
+def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
+    """Build the app; ``config`` overrides settings (a Settings object or Flask config keys)."""
+    from ifm_api.core import db, errors
+    from ifm_api.core.http import not_modified_response
+    from ifm_api.core.i18n import message_language
+
+    settings = config if isinstance(config, Settings) else load_settings()
+    app = Flask(__name__, static_folder=None)
+    app.config.update(settings.flask_config())
+    app.config.update(_api_config())
+    if isinstance(config, dict):
+        app.config.update(config)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    db.init_app(app, settings.database_url)
+    Babel(app, locale_selector=message_language, default_locale=settings.default_language)
+    if settings.cors_origins:
+        CORS(
+            app,
+            origins=list(settings.cors_origins),
+            expose_headers=["ETag", "Link", "Content-Language", "Location"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
+        )
+
+    api = Api(app)
+    _register_blueprints(api)
+    _register_docs_assets(app)
+    errors.init_app(app)
+    app.register_error_handler(NotModified, not_modified_response)
+    return app
+
+
+def _register_blueprints(api: Api) -> None:
+    from ifm_api.media.routes import blp as media
+    from ifm_api.news.routes import blp as news
+    from ifm_api.ops.routes import blp as ops
+    from ifm_api.people.routes import blp as people
+    from ifm_api.projects.routes import blp as projects
+    from ifm_api.reports.routes import blp as reports
+    from ifm_api.research_areas.routes import blp as research_areas
+
+    for blueprint in (news, reports, projects, people, research_areas, media, ops):
+        api.register_blueprint(blueprint)

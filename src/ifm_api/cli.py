@@ -1,0 +1,143 @@
+"""The ``ifm-api`` command group (a Flask CLI)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from ifm_api import create_app
+from ifm_api.config import ConfigError
+
+
+def _create_app() -> object:
+    try:
+        return create_app()
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration error: {exc}") from exc
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False)
+def main() -> None:
+    """ifm-api: the bilingual content API of the ifm."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Create or migrate the database to the newest schema."""
+    from ifm_api.migrate import upgrade
+
+    url = current_app.config["IFM"].database_url
+    upgrade(url, revision)
+    click.echo(f"database at {revision}")
+
+
+@main.group()
+def demo() -> None:
+    """Demo content (the seed page of the institute's old website)."""
+
+
+@demo.command("load")
+@with_appcontext
+def demo_load() -> None:
+    """Load the demo content; running it again changes nothing."""
+    from ifm_api.demo.loader import load_demo
+
+    created = load_demo()
+    click.echo("demo content loaded" if created else "demo content already present")
+
+
+@main.group()
+def tokens() -> None:
+    """API tokens for editors, previews and admins."""
+
+
+@tokens.command("create")
+@click.option("--name", required=True, help="A unique name; writes are recorded under it.")
+@click.option("--role", type=click.Choice(["preview", "editor", "admin"]), required=True)
+@click.option("--expires-in", type=click.IntRange(min=1), help="Days until it expires.")
+@with_appcontext
+def tokens_create(name: str, role: str, expires_in: int | None) -> None:
+    """Create a token and print it (last line of stdout). It is shown only once."""
+    from ifm_api.core.auth import create_token
+    from ifm_api.core.db import transaction
+    from ifm_api.core.errors import ApiError
+
+    try:
+        with transaction():
+            token, plain = create_token(name, role, expires_in_days=expires_in)
+    except ApiError as exc:
+        raise click.ClickException(f"a token named {name!r} exists already") from exc
+    expiry = token.expires_at.isoformat() if token.expires_at else "never"
+    click.echo(f"created token {name!r} with role {role}, expires {expiry}", err=True)
+    click.echo(plain)
+
+
+@tokens.command("list")
+@with_appcontext
+def tokens_list() -> None:
+    """List tokens (never their values)."""
+    from ifm_api.core.auth import list_tokens
+
+    for token in list_tokens():
+        state = "revoked" if token.revoked_at else ("active" if token.active else "expired")
+        expires = token.expires_at.isoformat() if token.expires_at else "never"
+        click.echo(f"{token.name}\t{token.role}\t{state}\texpires={expires}")
+
+
+@tokens.command("revoke")
+@click.argument("name")
+@with_appcontext
+def tokens_revoke(name: str) -> None:
+    """Revoke a token by name; it stops working at once."""
+    from ifm_api.core.auth import revoke_token
+    from ifm_api.core.db import transaction
+    from ifm_api.core.errors import ApiError
+
+    try:
+        with transaction():
+            revoke_token(name)
+    except ApiError as exc:
+        raise click.ClickException(f"no token named {name!r}") from exc
+    click.echo(f"revoked {name!r}")
+
+
+@main.group()
+def openapi() -> None:
+    """The OpenAPI document."""
+
+
+def openapi_document() -> str:
+    api = current_app.extensions["flask-smorest"]["apis"][""]["ext_obj"]
+    return json.dumps(api.spec.to_dict(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+@openapi.command("write")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def openapi_write(file: Path) -> None:
+    """Write the generated OpenAPI document to FILE."""
+    file.parent.mkdir(parents=True, exist_ok=True)
+    file.write_text(openapi_document(), encoding="utf-8")
+    click.echo(f"wrote {file}")
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, type=int, show_default=True)
+@with_appcontext
+def serve(host: str, port: int) -> None:
+    """Run the development server (production: gunicorn wsgi:app)."""
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, current_app._get_current_object(), threaded=True)

@@ -1,0 +1,162 @@
+"""Settings from the environment, validated once at start-up.
+
+Every variable (all optional; a `.env` file in the working directory may set them):
+
+- ``DATABASE_URL``: SQLAlchemy URL. Default: SQLite file ``instance/ifm.sqlite3``.
+  PostgreSQL: ``postgresql+psycopg://user@host:5432/dbname``.
+- ``IFM_LANGUAGES``: comma-separated language codes; the first is the default language.
+  Default ``de,en``.
+- ``IFM_FALLBACKS``: fallback chains, e.g. ``en:de;de:en`` (default: every language falls
+  back to the others in the order of ``IFM_LANGUAGES``).
+- ``IFM_MEDIA_ROOT``: directory for uploaded files. Default ``instance/media``.
+- ``IFM_SITE_URL``: public website base URL. Default ``https://www.example.org``.
+- ``IFM_URL_<RESOURCE>``: public URL template per resource, with ``{site}``, ``{lang}``,
+  ``{slug}``, ``{id}``; resource one of NEWS, REPORTS, PROJECTS, PEOPLE, RESEARCH_AREAS.
+  Default ``{site}/{lang}/<resource>/{slug}``.
+- ``IFM_CORS_ORIGINS``: comma-separated origins allowed by CORS (``*`` for all). Default none.
+- ``IFM_CACHE_MAX_AGE``: seconds public reads may be cached. Default 60.
+- ``IFM_MAX_UPLOAD_MB``: largest accepted upload/body in MiB. Default 20.
+- ``SECRET_KEY``: Flask secret. Default: random per process (fine, the API has no sessions).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from babel import Locale, UnknownLocaleError
+
+RESOURCES = ("news", "reports", "projects", "people", "research_areas")
+
+
+class ConfigError(ValueError):
+    """A setting has a bad value; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    languages: tuple[str, ...]
+    fallbacks: dict[str, tuple[str, ...]]
+    media_root: Path
+    site_url: str
+    url_templates: dict[str, str]
+    cors_origins: tuple[str, ...]
+    cache_max_age: int
+    max_upload_bytes: int
+    secret_key: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def default_language(self) -> str:
+        return self.languages[0]
+
+    def flask_config(self) -> dict[str, Any]:
+        return {
+            "SECRET_KEY": self.secret_key,
+            "MAX_CONTENT_LENGTH": self.max_upload_bytes,
+            "IFM": self,
+            **self.extra,
+        }
+
+
+def _instance_dir() -> Path:
+    return Path(os.environ.get("IFM_INSTANCE_DIR", Path.cwd() / "instance"))
+
+
+def _parse_languages(raw: str) -> tuple[str, ...]:
+    langs = tuple(part.strip().lower() for part in raw.split(",") if part.strip())
+    if not langs:
+        raise ConfigError("IFM_LANGUAGES: at least one language code is needed")
+    for code in langs:
+        try:
+            Locale.parse(code)
+        except (ValueError, UnknownLocaleError) as exc:
+            raise ConfigError(f"IFM_LANGUAGES: unknown language code {code!r}") from exc
+    if len(set(langs)) != len(langs):
+        raise ConfigError("IFM_LANGUAGES: a language is listed twice")
+    return langs
+
+
+def _parse_fallbacks(raw: str | None, languages: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    chains = {lang: tuple(other for other in languages if other != lang) for lang in languages}
+    if not raw:
+        return chains
+    for part in raw.split(";"):
+        if not part.strip():
+            continue
+        lang, sep, rest = part.partition(":")
+        lang = lang.strip().lower()
+        chain = tuple(code.strip().lower() for code in rest.split(",") if code.strip())
+        if not sep or lang not in languages or any(code not in languages for code in chain):
+            raise ConfigError(f"IFM_FALLBACKS: bad entry {part!r} (use e.g. 'en:de;de:en')")
+        chains[lang] = chain
+    return chains
+
+
+def _parse_int(env: dict[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: expected a whole number, got {raw!r}") from exc
+    if value < minimum:
+        raise ConfigError(f"{name}: must be at least {minimum}")
+    return value
+
+
+def _parse_url_templates(env: dict[str, str], site_url: str) -> dict[str, str]:
+    templates = {}
+    for resource in RESOURCES:
+        name = f"IFM_URL_{resource.upper()}"
+        default = "{site}/{lang}/" + resource.replace("_", "-") + "/{slug}"
+        template = env.get(name) or default
+        try:
+            template.format(site=site_url, lang="de", slug="x", id=1)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ConfigError(
+                f"{name}: bad template {template!r}; use {{site}}, {{lang}}, {{slug}}, {{id}}"
+            ) from exc
+        templates[resource] = template
+    return templates
+
+
+def _parse_database_url(raw: str | None) -> str:
+    if not raw:
+        return f"sqlite:///{_instance_dir() / 'ifm.sqlite3'}"
+    if raw.startswith("postgres://"):
+        raw = "postgresql+psycopg://" + raw.removeprefix("postgres://")
+    elif raw.startswith("postgresql://"):
+        raw = "postgresql+psycopg://" + raw.removeprefix("postgresql://")
+    if not raw.startswith(("sqlite:", "postgresql+psycopg:")):
+        raise ConfigError("DATABASE_URL: only sqlite:/// and postgresql+psycopg:// are supported")
+    return raw
+
+
+def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+    """Read and validate the settings; raise ConfigError naming the bad variable."""
+    env = dict(os.environ if env is None else env)
+    languages = _parse_languages(env.get("IFM_LANGUAGES", "de,en"))
+    site_url = env.get("IFM_SITE_URL", "https://www.example.org").rstrip("/")
+    if not site_url.startswith(("http://", "https://")):
+        raise ConfigError("IFM_SITE_URL: must start with http:// or https://")
+    cors = tuple(o.strip() for o in env.get("IFM_CORS_ORIGINS", "").split(",") if o.strip())
+    values: dict[str, Any] = {
+        "database_url": _parse_database_url(env.get("DATABASE_URL")),
+        "languages": languages,
+        "fallbacks": _parse_fallbacks(env.get("IFM_FALLBACKS"), languages),
+        "media_root": Path(env.get("IFM_MEDIA_ROOT") or _instance_dir() / "media"),
+        "site_url": site_url,
+        "url_templates": _parse_url_templates(env, site_url),
+        "cors_origins": cors,
+        "cache_max_age": _parse_int(env, "IFM_CACHE_MAX_AGE", 60),
+        "max_upload_bytes": _parse_int(env, "IFM_MAX_UPLOAD_MB", 20, minimum=1) * 1024 * 1024,
+        "secret_key": env.get("SECRET_KEY") or secrets.token_hex(32),
+    }
+    values.update(overrides)
+    return Settings(**values)

@@ -1,0 +1,270 @@
+"""Domain errors and their RFC 9457 problem documents, in one table.
+
+Services raise ``ApiError`` subclasses with a message key; the handlers here turn them, and
+every HTTP or unexpected error, into ``application/problem+json`` in the request's language.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from flask import Flask, Response, request
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+TITLES: dict[int, Any] = {
+    400: _l("Bad request"),
+    401: _l("Authentication required"),
+    403: _l("Forbidden"),
+    404: _l("Not found"),
+    405: _l("Method not allowed"),
+    406: _l("Not acceptable"),
+    409: _l("Conflict"),
+    412: _l("Precondition failed"),
+    413: _l("Content too large"),
+    415: _l("Unsupported media type"),
+    416: _l("Range not satisfiable"),
+    422: _l("Unprocessable content"),
+    428: _l("Precondition required"),
+    429: _l("Too many requests"),
+    500: _l("Internal server error"),
+    503: _l("Service unavailable"),
+}
+
+# key -> detail message; %(name)s placeholders are filled from ``detail_args``.
+DETAILS: dict[str, Any] = {
+    "bad_request": _l("The request could not be understood."),
+    "invalid_query": _l("One or more query parameters are invalid."),
+    "invalid_json": _l("The request body is not valid JSON."),
+    "unsupported_language": _l(
+        "The language %(value)s is not supported. Supported values: %(supported)s."
+    ),
+    "invalid_include": _l("Cannot include %(value)s; possible: %(allowed)s."),
+    "media_not_found": _l("No file with id %(id)s."),
+    "not_found": _l("The requested resource was not found."),
+    "item_not_found": _l("No %(resource)s item with id %(id)s."),
+    "slug_not_found": _l("No %(resource)s item with the slug %(slug)s."),
+    "revision_not_found": _l("Item %(id)s has no revision %(number)s."),
+    "method_not_allowed": _l("The method %(method)s is not allowed here."),
+    "not_acceptable": _l("No representation in a format the client accepts."),
+    "validation_failed": _l("The request body has invalid fields; see errors."),
+    "slug_taken": _l("The slug %(slug)s is already used in language %(lang)s."),
+    "conflict": _l("The request conflicts with the current state of the item."),
+    "precondition_failed": _l(
+        "The item was changed since you read it (ETag mismatch); read it again and retry."
+    ),
+    "precondition_required": _l(
+        "This request needs an If-Match header with the item's current ETag."
+    ),
+    "too_large": _l("The request body is larger than %(limit)s."),
+    "unsupported_media_type": _l("The content type %(content_type)s is not accepted here."),
+    "range_not_satisfiable": _l("The requested range is outside the file."),
+    "token_missing": _l("This request needs a bearer token (Authorization: Bearer …)."),
+    "token_invalid": _l("The bearer token is unknown, expired or revoked."),
+    "token_name_taken": _l("A token named %(name)s exists already."),
+    "token_not_found": _l("No token named %(name)s."),
+    "forbidden_role": _l("The role %(role)s may not do this; it needs %(needed)s."),
+    "too_many_requests": _l("Too many requests; slow down."),
+    "internal_error": _l("An unexpected error occurred. It has been logged."),
+    "not_ready": _l("The database is not reachable or not migrated."),
+}
+
+
+class ApiError(Exception):
+    """An error the API answers with a problem document."""
+
+    status = 400
+    default_key = "bad_request"
+
+    def __init__(
+        self,
+        key: str | None = None,
+        *,
+        detail_args: Mapping[str, Any] | None = None,
+        errors: Mapping[str, list[str]] | None = None,
+        extra: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.key = key or self.default_key
+        self.detail_args = dict(detail_args or {})
+        self.errors = dict(errors) if errors else None
+        self.extra = dict(extra or {})
+        self.headers = dict(headers or {})
+        super().__init__(self.key)
+
+
+class BadRequest(ApiError):
+    status, default_key = 400, "bad_request"
+
+
+class Unauthorized(ApiError):
+    status, default_key = 401, "token_missing"
+
+    def __init__(self, key: str | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("headers", {"WWW-Authenticate": 'Bearer realm="ifm-api"'})
+        super().__init__(key, **kwargs)
+
+
+class Forbidden(ApiError):
+    status, default_key = 403, "forbidden_role"
+
+
+class NotFound(ApiError):
+    status, default_key = 404, "not_found"
+
+
+class Conflict(ApiError):
+    status, default_key = 409, "conflict"
+
+
+class PreconditionFailed(ApiError):
+    status, default_key = 412, "precondition_failed"
+
+
+class PreconditionRequired(ApiError):
+    status, default_key = 428, "precondition_required"
+
+
+class UnsupportedMediaType(ApiError):
+    status, default_key = 415, "unsupported_media_type"
+
+
+class ValidationFailed(ApiError):
+    status, default_key = 422, "validation_failed"
+
+
+def problem_response(
+    status: int,
+    key: str,
+    *,
+    detail_args: Mapping[str, Any] | None = None,
+    errors: Mapping[str, list[str]] | None = None,
+    extra: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """Build the problem document in the request's language."""
+    from ifm_api.core.i18n import message_language
+
+    with force_locale(message_language()):
+        detail = DETAILS.get(key, DETAILS["bad_request"])
+        body: dict[str, Any] = {
+            "type": f"urn:ifm-api:problem:{key}",
+            "title": str(TITLES.get(status, TITLES[500 if status >= 500 else 400])),
+            "status": status,
+            "detail": str(detail) % dict(detail_args or {}),
+            "instance": request.path,
+        }
+        if errors:
+            body["errors"] = {path: [_(m) for m in msgs] for path, msgs in errors.items()}
+        body.update(extra or {})
+        lang = message_language()
+    response = Response(orjson.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    response.headers["Content-Language"] = lang
+    response.headers["Cache-Control"] = "no-store"
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Turn marshmallow's nested messages into ``{"a.b.c": ["msg", ...]}``."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(messages, Mapping):
+        for key, value in messages.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            flat.update(flatten_messages(value, path))
+    elif isinstance(messages, list | tuple) and all(isinstance(m, str) for m in messages):
+        flat[prefix or "_schema"] = list(messages)
+    elif isinstance(messages, list | tuple):
+        for index, value in enumerate(messages):
+            flat.update(flatten_messages(value, f"{prefix}.{index}" if prefix else str(index)))
+    else:
+        flat[prefix or "_schema"] = [str(messages)]
+    return flat
+
+
+def _handle_api_error(error: ApiError) -> Response:
+    return problem_response(
+        error.status,
+        error.key,
+        detail_args=error.detail_args,
+        errors=error.errors,
+        extra=error.extra,
+        headers=error.headers,
+    )
+
+
+def _webargs_problem(error: HTTPException) -> Response | None:
+    """webargs/flask-smorest argument errors carry ``data['messages']`` by location."""
+    data = getattr(error, "data", None) or {}
+    messages = data.get("messages")
+    if not isinstance(messages, Mapping):
+        return None
+    if "json" in messages and messages["json"] == ["Invalid JSON body."]:
+        return problem_response(400, "invalid_json")
+    body_locations = ("json", "form", "files")
+    errors: dict[str, list[str]] = {}
+    for msgs in messages.values():
+        errors.update(flatten_messages(msgs))
+    if any(location in messages for location in body_locations):
+        return problem_response(422, "validation_failed", errors=errors)
+    return problem_response(400, "invalid_query", errors=errors)
+
+
+HTTP_KEYS = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    412: "precondition_failed",
+    413: "too_large",
+    415: "unsupported_media_type",
+    416: "range_not_satisfiable",
+    428: "precondition_required",
+    429: "too_many_requests",
+}
+
+
+def _handle_http_exception(error: HTTPException) -> Response:
+    status = error.code or 500
+    if status < 400:
+        return error.get_response()
+    if status in (400, 422):
+        problem = _webargs_problem(error)
+        if problem is not None:
+            return problem
+    key = HTTP_KEYS.get(status, "internal_error" if status >= 500 else "bad_request")
+    args: dict[str, Any] = {"method": request.method}
+    headers: dict[str, str] = {}
+    if status == 405 and error.valid_methods:  # type: ignore[attr-defined]
+        headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
+    if status == 413:
+        from flask import current_app
+
+        limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+        args["limit"] = f"{limit // (1024 * 1024)} MiB"
+    if status == 415:
+        args["content_type"] = request.mimetype or "-"
+    return problem_response(status, key, detail_args=args, headers=headers)
+
+
+def _handle_unexpected(error: Exception) -> Response:
+    if isinstance(error, HTTPException):
+        return _handle_http_exception(error)
+    log.exception("unexpected error on %s %s", request.method, request.path)
+    return problem_response(500, "internal_error")
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(ApiError, _handle_api_error)
+    app.register_error_handler(HTTPException, _handle_http_exception)
+    app.register_error_handler(Exception, _handle_unexpected)

@@ -1,0 +1,79 @@
+"""Building JSON responses: caching headers, language headers, ETags, Link headers."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+from flask import Response, current_app, g, request
+from flask_smorest import Blueprint
+from flask_smorest.exceptions import NotModified
+
+JSON = "application/json"
+
+
+def cache_control(*, public: bool) -> str:
+    if not public:
+        return "private, no-store"
+    max_age = current_app.config["IFM"].cache_max_age
+    return f"public, max-age={max_age}"
+
+
+def json_response(
+    blp: Blueprint,
+    body: Any,
+    *,
+    status: int = 200,
+    content_language: str | None = None,
+    public: bool = True,
+    links: Sequence[str] = (),
+    headers: Mapping[str, str] | None = None,
+    etag_data: Any = None,
+) -> Response:
+    """Serialize ``body``, set caching/language headers and the ETag (304 when it matches).
+
+    ``etag_data`` is what the ETag is computed from (default: the body's bytes).
+    """
+    data = orjson.dumps(body)
+    common: dict[str, str] = {"Cache-Control": cache_control(public=public)}
+    common["Vary"] = "Accept-Language" if public else "Accept-Language, Authorization"
+    if content_language:
+        common["Content-Language"] = content_language
+    if links:
+        common["Link"] = ", ".join(links)
+    common.update(headers or {})
+    etag_source = etag_data if etag_data is not None else hashlib.sha1(data).hexdigest()
+    g.ifm_not_modified_headers = {"ETag": f'"{blp._generate_etag(etag_source)}"', **common}
+    if request.method in ("GET", "HEAD", "POST", "PATCH", "PUT"):
+        blp.set_etag(etag_source)
+    response = Response(data, status=status, mimetype=JSON)
+    response.headers.update(common)
+    return response
+
+
+def not_modified_response(_error: NotModified) -> Response:
+    response = Response(status=304)
+    response.headers.update(getattr(g, "ifm_not_modified_headers", {}))
+    return response
+
+
+def url_with(**params: Any) -> str:
+    """This request's URL with some query parameters replaced."""
+    args = request.args.to_dict(flat=False)
+    for key, value in params.items():
+        args[key] = [str(value)]
+    return f"{request.base_url}?{urlencode(args, doseq=True)}"
+
+
+def pagination_links(page: int, pages: int) -> list[str]:
+    last = max(pages, 1)
+    links = [f'<{url_with(page=1)}>; rel="first"']
+    if page > 1:
+        links.append(f'<{url_with(page=min(page - 1, last))}>; rel="prev"')
+    if page < pages:
+        links.append(f'<{url_with(page=page + 1)}>; rel="next"')
+    links.append(f'<{url_with(page=last)}>; rel="last"')
+    return links

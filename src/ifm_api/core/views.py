@@ -1,0 +1,184 @@
+"""The HTTP side of every content type: one blueprint factory, the same endpoints for all."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from flask import current_app, redirect, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema
+
+from ifm_api.core.auth import require_role
+from ifm_api.core.content import (
+    ReadContext,
+    ResourceSpec,
+    find_entity_by_slug,
+    get_item,
+    list_items,
+)
+from ifm_api.core.db import utcnow
+from ifm_api.core.errors import BadRequest, NotFound
+from ifm_api.core.http import json_response, pagination_links
+from ifm_api.core.i18n import ALL, default_language, select_language
+from ifm_api.core.models import DRAFT, LIVE
+from ifm_api.core.schemas import ProblemSchema, ReadArgs, page_schema
+
+API_PREFIX = "/api/v1"
+
+
+def parse_include(spec: ResourceSpec, raw: str | None) -> frozenset[str]:
+    if not raw:
+        return frozenset()
+    names = frozenset(part.strip() for part in raw.split(",") if part.strip())
+    allowed = sorted(r.name for r in spec.relations if r.embeddable)
+    unknown = sorted(names - set(allowed))
+    if unknown:
+        raise BadRequest(
+            "invalid_include",
+            detail_args={"value": ", ".join(unknown), "allowed": ", ".join(allowed) or "-"},
+        )
+    return names
+
+
+def read_context(spec: ResourceSpec, args: dict[str, Any]) -> ReadContext:
+    """How this request reads: language, fallback, includes, and live or draft."""
+    lang = select_language(allow_all=True)
+    state = LIVE
+    if args.get("version") == DRAFT:
+        require_role("preview")
+        state = DRAFT
+    settings = current_app.config["IFM"]
+    return ReadContext(
+        lang=lang,
+        fallback=args.get("fallback", True),
+        now=utcnow(),
+        state=state,
+        include=parse_include(spec, args.get("include")),
+        api_root=request.url_root.rstrip("/") + API_PREFIX,
+        site_url=settings.site_url,
+        url_templates=settings.url_templates,
+    )
+
+
+def content_language(ctx: ReadContext) -> str | None:
+    return None if ctx.lang == ALL else ctx.lang
+
+
+def alternate_links(item: dict[str, Any], ctx: ReadContext) -> list[str]:
+    """``Link rel=alternate hreflang`` for every language of a detail, plus x-default."""
+    translations: dict[str, dict[str, Any]] = item.get("translations", {})
+    if not isinstance(next(iter(translations.values()), {}), dict):
+        return []
+    links = [
+        f'<{version["url"]}>; rel="alternate"; hreflang="{lang}"'
+        for lang, version in translations.items()
+        if "url" in version and lang != item.get("lang")
+    ]
+    default = translations.get(default_language())
+    if default and "url" in default:
+        links.append(f'<{default["url"]}>; rel="alternate"; hreflang="x-default"')
+    return links
+
+
+def content_blueprint(
+    spec: ResourceSpec,
+    *,
+    item_schema: type[Schema],
+    list_args: type[Schema],
+    description: str,
+) -> Blueprint:
+    """Read endpoints of one content type: list, detail by id, detail by slug."""
+    blp = Blueprint(
+        spec.key, __name__, url_prefix=f"{API_PREFIX}/{spec.segment}", description=description
+    )
+    noun = spec.segment.replace("-", " ")
+    page = page_schema(f"{item_schema.__name__.removesuffix('Schema')}Page", item_schema)
+
+    @blp.route("")
+    class Collection(MethodView):
+        @blp.etag
+        @blp.arguments(list_args, location="query")
+        @blp.response(200, page)
+        @blp.alt_response(400, schema=ProblemSchema, description="Bad query parameter.")
+        @blp.doc(summary=f"List {noun}")
+        def get(self, args: dict[str, Any]) -> Any:
+            """Published items in one language, paginated, filtered and sorted."""
+            ctx = read_context(spec, args)
+            filters = {**args, "today": ctx.now.date()}
+            items, total = list_items(
+                spec,
+                ctx,
+                page=args["page"],
+                page_size=args["page_size"],
+                sort=args["sort"],
+                filters=filters,
+            )
+            pages = math.ceil(total / args["page_size"]) if total else 0
+            body = {
+                "items": items,
+                "meta": {
+                    "page": args["page"],
+                    "page_size": args["page_size"],
+                    "total": total,
+                    "pages": pages,
+                },
+            }
+            return json_response(
+                blp,
+                body,
+                content_language=content_language(ctx),
+                public=ctx.state == LIVE,
+                links=pagination_links(args["page"], pages),
+            )
+
+    def _detail(ctx: ReadContext, entity_id: int) -> Any:
+        item = get_item(spec, ctx, entity_id)
+        if item is None:
+            raise NotFound("item_not_found", detail_args={"resource": noun, "id": entity_id})
+        return json_response(
+            blp,
+            item,
+            content_language=content_language(ctx),
+            public=ctx.state == LIVE,
+            links=alternate_links(item, ctx),
+        )
+
+    @blp.route("/<int:item_id>")
+    class Item(MethodView):
+        @blp.etag
+        @blp.arguments(ReadArgs, location="query")
+        @blp.response(200, item_schema)
+        @blp.alt_response(404, schema=ProblemSchema, description="No such published item.")
+        @blp.doc(summary=f"Read one of the {noun} by id")
+        def get(self, args: dict[str, Any], item_id: int) -> Any:
+            """One item in the chosen language (or `lang=all` for every translation)."""
+            return _detail(read_context(spec, args), item_id)
+
+    @blp.route("/slug/<string:slug>")
+    class BySlug(MethodView):
+        @blp.etag
+        @blp.arguments(ReadArgs, location="query")
+        @blp.response(200, item_schema)
+        @blp.alt_response(301, description="A former slug: redirects to the current one.")
+        @blp.alt_response(404, schema=ProblemSchema, description="No item with this slug.")
+        @blp.doc(summary=f"Read one of the {noun} by its slug in any language")
+        def get(self, args: dict[str, Any], slug: str) -> Any:
+            """One item by a slug of any of its languages; a former slug answers 301."""
+            ctx = read_context(spec, args)
+            entity_id, former_lang = find_entity_by_slug(spec, ctx, slug)
+            if not entity_id:
+                raise NotFound("slug_not_found", detail_args={"resource": noun, "slug": slug})
+            if former_lang is None:
+                return _detail(ctx, entity_id)
+            item = get_item(spec, ReadContext(**{**ctx.__dict__, "lang": former_lang}), entity_id)
+            if item is None:
+                raise NotFound("slug_not_found", detail_args={"resource": noun, "slug": slug})
+            query = f"?{request.query_string.decode()}" if request.query_string else ""
+            target = f"{ctx.api_root}/{spec.segment}/slug/{item['slug']}{query}"
+            response = redirect(target, code=301)
+            response.headers["Cache-Control"] = "public, max-age=3600"
+            return response
+
+    return blp

@@ -1,0 +1,34 @@
+"""Every table, imported in one place (for Alembic and for the app)."""
+
+from ifm_api.core.auth import ApiToken
+from ifm_api.core.db import Base
+from ifm_api.core.models import ContentEntity, ContentLink, Media, Revision, SlugRedirect
+from ifm_api.news.models import NewsItem, NewsItemTranslation
+from ifm_api.people.models import Person, PersonTranslation
+from ifm_api.projects.models import Project, ProjectTranslation
+from ifm_api.reports.models import Report, ReportFile, ReportTranslation
+from ifm_api.research_areas.models import ResearchArea, ResearchAreaTranslation
+
+metadata = Base.metadata
+
+__all__ = [
+    "ApiToken",
+    "Base",
+    "ContentEntity",
+    "ContentLink",
+    "Media",
+    "NewsItem",
+    "NewsItemTranslation",
+    "Person",
+    "PersonTranslation",
+    "Project",
+    "ProjectTranslation",
+    "Report",
+    "ReportFile",
+    "ReportTranslation",
+    "ResearchArea",
+    "ResearchAreaTranslation",
+    "Revision",
+    "SlugRedirect",
+    "metadata",
+]

@@ -1,0 +1,28 @@
+"""HTTP endpoints of news items."""
+
+from marshmallow import fields, validate
+
+from ifm_api.core.schemas import list_args_schema
+from ifm_api.core.views import content_blueprint
+from ifm_api.news.schemas import NewsItemSchema
+from ifm_api.news.service import SPEC
+
+NewsQueryArgs = list_args_schema(
+    "NewsQueryArgs",
+    list(SPEC.sorts),
+    SPEC.default_sort,
+    {
+        "tag": fields.String(metadata={"description": "Only items with this tag."}),
+        "person": fields.Integer(metadata={"description": "Only items linked to this person id."}),
+        "project": fields.Integer(metadata={"description": "Only items linked to this project."}),
+        "report": fields.Integer(metadata={"description": "Only items linked to this report."}),
+        "year": fields.Integer(validate=validate.Range(min=1900, max=2999)),
+    },
+)
+
+blp = content_blueprint(
+    SPEC,
+    item_schema=NewsItemSchema,
+    list_args=NewsQueryArgs,
+    description="News items of the institute, newest first.",
+)

@@ -1,0 +1,66 @@
+"""News items: declaration, filters and sorts (the shared machinery does the rest)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, extract
+
+from ifm_api.core.content import (
+    ReadContext,
+    Relation,
+    ResourceSpec,
+    linked,
+    named,
+    register,
+    translated_value,
+)
+from ifm_api.news.models import NewsItem, NewsItemTranslation
+
+LINK_FILTERS = {"person": "people", "project": "projects", "report": "reports"}
+
+
+def _filters(stmt: Select[Any], args: dict[str, Any]) -> Select[Any]:
+    if args.get("tag"):
+        stmt = stmt.where(named("tags", args["tag"], NewsItem))
+    for arg, relation in LINK_FILTERS.items():
+        if args.get(arg) is not None:
+            stmt = stmt.where(linked(relation, args[arg], NewsItem))
+    if args.get("year") is not None:
+        stmt = stmt.where(extract("year", NewsItem.published_at) == args["year"])
+    return stmt
+
+
+def _by_title(ctx: ReadContext) -> list[Any]:
+    return [translated_value(SPEC, ctx, "title")]
+
+
+SPEC = register(
+    ResourceSpec(
+        key="news",
+        type="news",
+        model=NewsItem,
+        translation_model=NewsItemTranslation,
+        translated_fields=("title", "teaser", "body"),
+        rich_fields=("body",),
+        label_field="title",
+        fields=("published_at",),
+        relations=(
+            Relation("people", "items", "people"),
+            Relation("projects", "items", "projects"),
+            Relation("reports", "items", "reports"),
+            Relation("tags", "names"),
+        ),
+        sorts={
+            "-published_at": lambda ctx: [NewsItem.published_at.desc()],
+            "published_at": lambda ctx: [NewsItem.published_at.asc()],
+            "title": _by_title,
+            "-title": lambda ctx: [_by_title(ctx)[0].desc()],
+        },
+        default_sort="-published_at",
+        filters=_filters,
+        display_date_field="published_at",
+        required_translated=("title",),
+        publish_date_field="published_at",
+    )
+)

@@ -1,0 +1,118 @@
+"""People: declaration, German name sorting, filters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Select
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.interfaces import LoaderOption
+
+from ifm_api.core.content import ReadContext, Relation, ResourceSpec, linked, register
+from ifm_api.core.media import IMAGE_TYPES, check_media, media_url
+from ifm_api.people.models import Person, PersonTranslation
+
+# DIN 5007-1 ("dictionary" order): umlauts sort as their base letter, ß as ss, case ignored.
+_DIN_5007 = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss", "é": "e", "è": "e"})
+_NAME_PARTICLES = ("von der ", "von ", "van der ", "van ", "de ", "zu ")
+
+
+def sort_key(family_name: str, given_name: str) -> str:
+    """Key that orders people the way German lists do: by family name, DIN 5007-1.
+
+    Name particles ("von", "van", "de") are ignored for sorting, as German lists do.
+    """
+    family = family_name.strip().casefold()
+    for particle in _NAME_PARTICLES:
+        if family.startswith(particle):
+            family = family.removeprefix(particle)
+            break
+    key = f"{family}\x1f{given_name.strip().casefold()}"
+    return key.translate(_DIN_5007).replace("ß", "ss")
+
+
+def display_name(row: Person) -> str:
+    parts = [row.honorific_prefix, row.given_name, row.family_name]
+    return " ".join(part for part in parts if part)
+
+
+def _filters(stmt: Select[Any], args: dict[str, Any]) -> Select[Any]:
+    status = args.get("status")
+    if status == "current":
+        stmt = stmt.where(Person.is_current.is_(True))
+    elif status == "alumni":
+        stmt = stmt.where(Person.is_current.is_(False))
+    if args.get("research_area") is not None:
+        stmt = stmt.where(linked("research_area", args["research_area"], Person))
+    return stmt
+
+
+def _extra_load() -> Iterable[LoaderOption]:
+    return [selectinload(Person.portrait)]
+
+
+def _derived(row: Person, ctx: ReadContext) -> dict[str, Any]:
+    return {"status": "current" if row.is_current else "alumni"}
+
+
+def _portrait(row: Person, ctx: ReadContext) -> dict[str, Any]:
+    media = row.portrait
+    portrait = None
+    if media is not None:
+        portrait = {
+            "media_id": media.id,
+            "content_type": media.content_type,
+            "url": media_url(ctx.api_root, media),
+        }
+    return {"portrait": portrait}
+
+
+def _portrait_id(row: Person) -> dict[str, Any]:
+    return {"portrait_id": row.portrait_id}
+
+
+def _check_portrait(row: Person, data: dict[str, Any]) -> None:
+    if data.get("portrait_id") is not None:
+        check_media([data["portrait_id"]], IMAGE_TYPES, "portrait_id")
+
+
+def _update_sort_key(row: Person) -> None:
+    row.sort_key = sort_key(row.family_name or "", row.given_name or "")
+
+
+SPEC = register(
+    ResourceSpec(
+        key="people",
+        type="person",
+        model=Person,
+        translation_model=PersonTranslation,
+        translated_fields=("position", "biography"),
+        rich_fields=("biography",),
+        label_field="name",
+        label=lambda row, values: display_name(row),
+        fields=(
+            "honorific_prefix",
+            "given_name",
+            "family_name",
+            "email",
+            "phone",
+            "orcid",
+            "is_current",
+        ),
+        relations=(Relation("research_area", "item", "research_areas"),),
+        sorts={
+            "family_name": lambda ctx: [Person.sort_key.asc()],
+            "-family_name": lambda ctx: [Person.sort_key.desc()],
+        },
+        default_sort="family_name",
+        filters=_filters,
+        derived=_derived,
+        extra_load=_extra_load,
+        render_extra=_portrait,
+        slug_source=lambda row, values: f"{row.given_name} {row.family_name}",
+        before_save=_update_sort_key,
+        edit_extra=_portrait_id,
+        write_extra=_check_portrait,
+    )
+)

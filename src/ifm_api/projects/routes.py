@@ -1,0 +1,30 @@
+"""HTTP endpoints of research projects."""
+
+from marshmallow import fields, validate
+
+from ifm_api.core.schemas import list_args_schema
+from ifm_api.core.views import content_blueprint
+from ifm_api.projects.schemas import ProjectSchema
+from ifm_api.projects.service import SPEC, STATUSES
+
+ProjectQueryArgs = list_args_schema(
+    "ProjectQueryArgs",
+    list(SPEC.sorts),
+    SPEC.default_sort,
+    {
+        "status": fields.String(validate=validate.OneOf(STATUSES)),
+        "research_area": fields.Integer(),
+        "person": fields.Integer(metadata={"description": "Only projects with this member."}),
+        "year": fields.Integer(
+            validate=validate.Range(min=1900, max=2999),
+            metadata={"description": "Only projects running during this year."},
+        ),
+    },
+)
+
+blp = content_blueprint(
+    SPEC,
+    item_schema=ProjectSchema,
+    list_args=ProjectQueryArgs,
+    description="Research projects; status (planned, ongoing, completed) follows the dates.",
+)

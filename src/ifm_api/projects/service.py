@@ -1,0 +1,92 @@
+"""Research projects: declaration, filters (status from dates), sorts."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, or_
+
+from ifm_api.core.content import (
+    ReadContext,
+    Relation,
+    ResourceSpec,
+    linked,
+    register,
+    translated_value,
+)
+from ifm_api.projects.models import Project, ProjectTranslation
+
+STATUSES = ("planned", "ongoing", "completed")
+
+
+def project_status(start: date | None, end: date | None, today: date) -> str:
+    if start is not None and start > today:
+        return "planned"
+    if end is not None and end < today:
+        return "completed"
+    return "ongoing"
+
+
+def _filters(stmt: Select[Any], args: dict[str, Any]) -> Select[Any]:
+    today: date = args["today"]
+    status = args.get("status")
+    if status == "planned":
+        stmt = stmt.where(Project.start_date > today)
+    elif status == "completed":
+        stmt = stmt.where(Project.end_date < today)
+    elif status == "ongoing":
+        stmt = stmt.where(
+            or_(Project.start_date.is_(None), Project.start_date <= today),
+            or_(Project.end_date.is_(None), Project.end_date >= today),
+        )
+    if args.get("research_area") is not None:
+        stmt = stmt.where(linked("research_area", args["research_area"], Project))
+    if args.get("person") is not None:
+        stmt = stmt.where(linked("members", args["person"], Project))
+    if args.get("year") is not None:
+        year = args["year"]
+        stmt = stmt.where(
+            or_(Project.start_date.is_(None), Project.start_date <= date(year, 12, 31)),
+            or_(Project.end_date.is_(None), Project.end_date >= date(year, 1, 1)),
+        )
+    return stmt
+
+
+def _derived(row: Project, ctx: ReadContext) -> dict[str, Any]:
+    return {"status": project_status(row.start_date, row.end_date, ctx.now.date())}
+
+
+def _by_title(ctx: ReadContext) -> list[Any]:
+    return [translated_value(SPEC, ctx, "title")]
+
+
+SPEC = register(
+    ResourceSpec(
+        key="projects",
+        type="project",
+        model=Project,
+        translation_model=ProjectTranslation,
+        translated_fields=("title", "summary", "description"),
+        rich_fields=("description",),
+        label_field="title",
+        fields=("start_date", "end_date", "funders", "partners"),
+        relations=(
+            Relation("research_area", "item", "research_areas"),
+            Relation("members", "members", "people"),
+        ),
+        sorts={
+            "-start_date": lambda ctx: [Project.start_date.desc()],
+            "start_date": lambda ctx: [Project.start_date.asc()],
+            "-end_date": lambda ctx: [Project.end_date.desc()],
+            "end_date": lambda ctx: [Project.end_date.asc()],
+            "title": _by_title,
+            "-title": lambda ctx: [_by_title(ctx)[0].desc()],
+        },
+        default_sort="-start_date",
+        filters=_filters,
+        display_date_field="start_date",
+        derived=_derived,
+        required_translated=("title",),
+    )
+)
