@@ -131,6 +131,10 @@ def visible(translation_model: Any, ctx: ReadContext) -> ColumnElement[bool]:
 def _conditions(spec: ResourceSpec, ctx: ReadContext) -> list[ColumnElement[bool]]:
     M, T = spec.model, spec.translation_model
     conditions: list[ColumnElement[bool]] = [M.state == ctx.state]
+    if ctx.state == DRAFT:
+        conditions.append(
+            exists().where(ContentEntity.id == M.entity_id, ContentEntity.deleted_at.is_(None))
+        )
     has_translation = [T.row_pk == M.pk, visible(T, ctx)]
     if ctx.langs is not None:
         has_translation.append(T.lang.in_(ctx.langs))
