@@ -56,7 +56,7 @@ def _register_docs_assets(app: Flask) -> None:
 
 def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     """Build the app; ``config`` overrides settings (a Settings object or Flask config keys)."""
-    from ifm_api.core import db, errors
+    from ifm_api.core import cache, db, errors
     from ifm_api.core.http import not_modified_response
     from ifm_api.core.i18n import message_language
 
@@ -82,6 +82,8 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     _register_blueprints(api)
     _register_docs_assets(app)
     errors.init_app(app)
+    if settings.response_cache_bytes:
+        cache.init_app(app, max_bytes=settings.response_cache_bytes)
     app.register_error_handler(NotModified, not_modified_response)
     return app
 
@@ -94,6 +96,7 @@ def _register_blueprints(api: Api) -> None:
     from ifm_api.projects.routes import blp as projects
     from ifm_api.reports.routes import blp as reports
     from ifm_api.research_areas.routes import blp as research_areas
+    from ifm_api.tokens.routes import blp as tokens
 
-    for blueprint in (news, reports, projects, people, research_areas, media, ops):
+    for blueprint in (news, reports, projects, people, research_areas, media, tokens, ops):
         api.register_blueprint(blueprint)

@@ -16,6 +16,8 @@ Every variable (all optional; a `.env` file in the working directory may set the
 - ``IFM_CORS_ORIGINS``: comma-separated origins allowed by CORS (``*`` for all). Default none.
 - ``IFM_CACHE_MAX_AGE``: seconds public reads may be cached. Default 60.
 - ``IFM_MAX_UPLOAD_MB``: largest accepted upload/body in MiB. Default 20.
+- ``IFM_RESPONSE_CACHE_MB``: per-worker cache of public responses, in MiB (0 turns it off).
+  Default 64.
 - ``SECRET_KEY``: Flask secret. Default: random per process (fine, the API has no sessions).
 """
 
@@ -48,6 +50,7 @@ class Settings:
     cache_max_age: int
     max_upload_bytes: int
     secret_key: str
+    response_cache_bytes: int = 64 * 1024 * 1024
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -157,6 +160,7 @@ def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settin
         "cache_max_age": _parse_int(env, "IFM_CACHE_MAX_AGE", 60),
         "max_upload_bytes": _parse_int(env, "IFM_MAX_UPLOAD_MB", 20, minimum=1) * 1024 * 1024,
         "secret_key": env.get("SECRET_KEY") or secrets.token_hex(32),
+        "response_cache_bytes": _parse_int(env, "IFM_RESPONSE_CACHE_MB", 64) * 1024 * 1024,
     }
     values.update(overrides)
     return Settings(**values)

@@ -1,6 +1,7 @@
 """Every table, imported in one place (for Alembic and for the app)."""
 
 from ifm_api.core.auth import ApiToken
+from ifm_api.core.cache import ContentState
 from ifm_api.core.db import Base
 from ifm_api.core.models import ContentEntity, ContentLink, Media, Revision, SlugRedirect
 from ifm_api.news.models import NewsItem, NewsItemTranslation
@@ -16,6 +17,7 @@ __all__ = [
     "Base",
     "ContentEntity",
     "ContentLink",
+    "ContentState",
     "Media",
     "NewsItem",
     "NewsItemTranslation",

@@ -97,10 +97,16 @@ def engine() -> Engine:
 
 @contextmanager
 def transaction() -> Iterator[Session]:
-    """One unit of work: commit on success, roll back everything on any error."""
+    """One unit of work: commit on success, roll back everything on any error.
+
+    Every write bumps the content version, which invalidates cached public responses.
+    """
+    from ifm_api.core.cache import bump_version
+
     s = session()
     try:
         yield s
+        bump_version()
         s.commit()
     except BaseException:
         s.rollback()

@@ -147,4 +147,5 @@ class TranslationRow:
         return (
             UniqueConstraint("row_pk", "lang"),
             UniqueConstraint("state", "lang", "slug", name=f"uq_{name}_state_lang_slug"),
+            Index(f"ix_{name}_visible_from", "visible_from"),
         )
