@@ -62,8 +62,11 @@ def read_context(spec: ResourceSpec, args: dict[str, Any]) -> ReadContext:
     )
 
 
-def content_language(ctx: ReadContext) -> str | None:
-    return None if ctx.lang == ALL else ctx.lang
+def content_language(ctx: ReadContext, item: dict[str, Any] | None = None) -> str | None:
+    """The language served: a detail's own (it may have fallen back), else the chosen one."""
+    if ctx.lang == ALL:
+        return None
+    return item["lang"] if item is not None else ctx.lang
 
 
 def alternate_links(item: dict[str, Any], ctx: ReadContext) -> list[str]:
@@ -140,7 +143,7 @@ def content_blueprint(
         return json_response(
             blp,
             item,
-            content_language=content_language(ctx),
+            content_language=content_language(ctx, item),
             public=ctx.state == LIVE,
             links=alternate_links(item, ctx),
         )
