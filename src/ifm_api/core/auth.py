@@ -17,6 +17,8 @@ from ifm_api.core.errors import Conflict, Forbidden, NotFound, Unauthorized
 
 ROLES = ("preview", "editor", "admin")
 TOKEN_PREFIX = "ifm_"
+# RFC 6750 section 3: a presented but unusable token is reported as ``invalid_token``.
+INVALID_TOKEN_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="ifm-api", error="invalid_token"'}
 
 
 class ApiToken(Base):
@@ -33,8 +35,16 @@ class ApiToken(Base):
 
     @property
     def active(self) -> bool:
-        now = utcnow()
-        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+        return self.state == "active"
+
+    @property
+    def state(self) -> str:
+        """``active``, ``expired`` or ``revoked`` (revoked wins over expired)."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= utcnow():
+            return "expired"
+        return "active"
 
 
 @dataclass(frozen=True)
@@ -79,10 +89,17 @@ def list_tokens() -> list[ApiToken]:
     return list(db.session().scalars(select(ApiToken).order_by(ApiToken.id)))
 
 
-def revoke_token(name: str) -> ApiToken:
+def get_token(name: str) -> ApiToken:
+    """The token called ``name`` (404 when there is none)."""
     token = db.session().scalar(select(ApiToken).where(ApiToken.name == name))
     if token is None:
         raise NotFound("token_not_found", detail_args={"name": name})
+    return token
+
+
+def revoke_token(name: str) -> ApiToken:
+    """Revoke by name; revoking twice keeps the first revocation time."""
+    token = get_token(name)
     if token.revoked_at is None:
         token.revoked_at = utcnow()
     return token
@@ -98,12 +115,13 @@ def current_principal() -> Principal | None:
         return None
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
-        raise Unauthorized("token_invalid")
+        # Another scheme or no value is no bearer token at all (RFC 6750: no error code).
+        raise Unauthorized("token_missing")
     token = db.session().scalar(
         select(ApiToken).where(ApiToken.token_hash == hash_token(value.strip()))
     )
     if token is None or not token.active:
-        raise Unauthorized("token_invalid")
+        raise Unauthorized("token_invalid", headers=INVALID_TOKEN_CHALLENGE)
     g.ifm_principal = Principal(token.name, token.role)
     return g.ifm_principal
 

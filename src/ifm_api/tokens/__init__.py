@@ -1,0 +1,1 @@
+"""Token management through the API (admins only)."""

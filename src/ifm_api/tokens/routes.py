@@ -1,0 +1,92 @@
+"""Token management for admins: list, create (the value is shown once), read, revoke."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from ifm_api.core import db
+from ifm_api.core.auth import create_token, get_token, list_tokens, require_role, revoke_token
+from ifm_api.core.schemas import ProblemSchema
+from ifm_api.tokens.schemas import (
+    TokenCreatedSchema,
+    TokenCreateSchema,
+    TokenListSchema,
+    TokenSchema,
+)
+
+blp = Blueprint(
+    "tokens",
+    __name__,
+    url_prefix="/api/v1/tokens",
+    description="API tokens (role `admin`). A token's value is shown once, on creation; "
+    "only its hash is stored.",
+)
+
+NO_STORE = {"Cache-Control": "no-store"}
+ADMIN_ONLY = {"security": [{"bearerAuth": []}]}
+
+
+def _auth_errors(func: Any) -> Any:
+    """Document the 401 and 403 every token endpoint can answer."""
+    func = blp.alt_response(
+        401, schema=ProblemSchema, description="Missing, unknown, expired or revoked token."
+    )(func)
+    return blp.alt_response(403, schema=ProblemSchema, description="The token is not admin.")(func)
+
+
+@blp.route("")
+class TokenCollection(MethodView):
+    @blp.response(200, TokenListSchema)
+    @_auth_errors
+    @blp.doc(summary="List tokens", **ADMIN_ONLY)
+    def get(self) -> Any:
+        """Every token with its role and state, oldest first; never a value or hash."""
+        require_role("admin")
+        return {"items": list_tokens()}, NO_STORE
+
+    @blp.arguments(TokenCreateSchema)
+    @blp.response(201, TokenCreatedSchema, headers={"Location": {"schema": {"type": "string"}}})
+    @_auth_errors
+    @blp.alt_response(409, schema=ProblemSchema, description="A token with this name exists.")
+    @blp.alt_response(422, schema=ProblemSchema, description="Invalid body.")
+    @blp.doc(summary="Create a token", **ADMIN_ONLY)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Create a token. The response carries its value in `token`: the only time it is shown."""
+        admin = require_role("admin")
+        with db.transaction():
+            token, plain = create_token(
+                data["name"],
+                data["role"],
+                expires_in_days=data.get("expires_in_days"),
+                created_by=admin.name,
+            )
+        body = {field: getattr(token, field) for field in TokenSchema().fields} | {"token": plain}
+        location = url_for("tokens.TokenItem", name=token.name, _external=True)
+        return body, {"Location": location, **NO_STORE}
+
+
+@blp.route("/<string:name>")
+class TokenItem(MethodView):
+    @blp.response(200, TokenSchema)
+    @_auth_errors
+    @blp.alt_response(404, schema=ProblemSchema, description="No token with this name.")
+    @blp.doc(summary="Read a token", **ADMIN_ONLY)
+    def get(self, name: str) -> Any:
+        """One token's name, role and state (never its value)."""
+        require_role("admin")
+        return get_token(name), NO_STORE
+
+    @blp.response(204, description="Revoked (also when it was revoked before).")
+    @_auth_errors
+    @blp.alt_response(404, schema=ProblemSchema, description="No token with this name.")
+    @blp.doc(summary="Revoke a token", **ADMIN_ONLY)
+    def delete(self, name: str) -> Any:
+        """Revoke the token: it stops working at once. The record stays, listed as `revoked`."""
+        require_role("admin")
+        with db.transaction():
+            revoke_token(name)
+        return Response(status=204, headers=NO_STORE)
