@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test test-sqlite test-postgres lint format openapi messages bench clean
+.PHONY: install run test test-sqlite test-postgres lint format openapi messages compile-messages bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,14 @@ test: lint test-sqlite test-postgres
 
 openapi: install
 	$(BIN)/ifm-api openapi write openapi/openapi.json
+
+# Extract marked messages into src/ifm_api/translations/messages.pot and merge into de/en;
+# then translate the new German msgstr entries. Compiled .mo files are built at start-up.
+messages: install
+	$(BIN)/python -m ifm_api.core.catalogs update
+
+compile-messages: install
+	$(BIN)/python -m ifm_api.core.catalogs compile
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

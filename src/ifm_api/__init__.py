@@ -57,6 +57,7 @@ def _register_docs_assets(app: Flask) -> None:
 def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     """Build the app; ``config`` overrides settings (a Settings object or Flask config keys)."""
     from ifm_api.core import cache, db, errors
+    from ifm_api.core.catalogs import prepare_translations
     from ifm_api.core.http import not_modified_response
     from ifm_api.core.i18n import message_language
 
@@ -69,6 +70,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
     db.init_app(app, settings.database_url)
+    prepare_translations(app)
     Babel(app, locale_selector=message_language, default_locale=settings.default_language)
     if settings.cors_origins:
         CORS(

@@ -26,6 +26,7 @@ from ifm_api.core.content import (
 from ifm_api.core.db import utcnow
 from ifm_api.core.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from ifm_api.core.i18n import ALL, supported_languages
+from ifm_api.core.messages import N_
 from ifm_api.core.models import (
     DRAFT,
     LIVE,
@@ -193,7 +194,7 @@ def _apply_translations(
     errors: dict[str, list[str]] = {}
     for lang, values in given.items():
         if lang not in supported_languages():
-            errors[f"translations.{lang}"] = ["Unsupported language."]
+            errors[f"translations.{lang}"] = [N_("Unsupported language.")]
             continue
         if values is None:
             if lang in existing:
@@ -203,7 +204,7 @@ def _apply_translations(
         if translation is None:
             for name in spec.required_translated:
                 if not values.get(name):
-                    errors[f"translations.{lang}.{name}"] = ["Missing data for required field."]
+                    errors[f"translations.{lang}.{name}"] = [N_("Missing data for required field.")]
             translation = spec.translation_model(lang=lang, state=DRAFT)
             for name in spec.translated_fields:
                 setattr(translation, name, None)
@@ -214,12 +215,12 @@ def _apply_translations(
                 if name in spec.rich_fields:
                     value = clean_html(value)
                 if name in spec.required_translated and not value:
-                    errors[f"translations.{lang}.{name}"] = ["Field may not be empty."]
+                    errors[f"translations.{lang}.{name}"] = [N_("Field may not be empty.")]
                 setattr(translation, name, value)
     if errors:
         raise ValidationFailed(errors=errors)
     if not row.translations:
-        raise ValidationFailed(errors={"translations": ["At least one translation is needed."]})
+        raise ValidationFailed(errors={"translations": [N_("At least one translation is needed.")]})
     for translation in row.translations:
         _assign_slug(spec, row, translation, given.get(translation.lang) or {}, entity_id)
 
@@ -262,7 +263,11 @@ def _check_targets(spec: ResourceSpec, data: Mapping[str, Any]) -> None:
         for index, r in enumerate(rows):
             if r.get("target_id") is not None and r["target_id"] not in found:
                 path = relation.name if relation.kind == "item" else f"{relation.name}.{index}"
-                errors[path] = [f"No {relation.target.replace('_', ' ')} item with this id."]
+                errors[path] = [
+                    N_("No {resource} item with this id.").format(
+                        resource=relation.target.replace("_", " ")
+                    )
+                ]
     if errors:
         raise ValidationFailed(errors=errors)
 
@@ -438,7 +443,13 @@ def publish_item(
     missing = [lang for lang in languages if lang not in draft_by_lang]
     if missing:
         raise ValidationFailed(
-            errors={"languages": [f"No translation in {', '.join(missing)} to publish."]}
+            errors={
+                "languages": [
+                    N_("No translation in {languages} to publish.").format(
+                        languages=", ".join(missing)
+                    )
+                ]
+            }
         )
     live = load_row(spec, entity.id, LIVE)
     if live is None:

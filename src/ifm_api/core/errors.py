@@ -13,9 +13,10 @@ from typing import Any
 import orjson
 from flask import Flask, Response, request
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
+
+from ifm_api.core.messages import translate_message
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +165,9 @@ def problem_response(
             "instance": request.path,
         }
         if errors:
-            body["errors"] = {path: [_(m) for m in msgs] for path, msgs in errors.items()}
+            body["errors"] = {
+                path: [translate_message(m) for m in msgs] for path, msgs in errors.items()
+            }
         body.update(extra or {})
         lang = message_language()
     response = Response(orjson.dumps(body), status=status, mimetype=PROBLEM_JSON)

@@ -10,6 +10,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from ifm_api.core import db
+from ifm_api.core.messages import N_
 from ifm_api.core.models import Media
 
 SIGNATURES: tuple[tuple[str, bytes, int], ...] = (
@@ -89,9 +90,9 @@ def check_media(media_ids: list[int], allowed: frozenset[str], path: str) -> Non
         key = f"{path}.{index}" if path == "files" else path
         media = found.get(media_id)
         if media is None:
-            errors[key] = ["No file with this id."]
+            errors[key] = [N_("No file with this id.")]
         elif media.content_type not in allowed:
-            errors[key] = ["This file type is not allowed here."]
+            errors[key] = [N_("This file type is not allowed here.")]
     if errors:
         raise ValidationFailed(errors=errors)
 
