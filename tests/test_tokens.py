@@ -202,6 +202,16 @@ def test_anonymous_manages_tokens_gets_401(client: FlaskClient, method: str, pat
     assert response.get_json()["type"].endswith("token_missing")
 
 
+@pytest.mark.parametrize("role", [None, "editor"])
+def test_unauthorised_creates_token_with_bad_body_gets_401_or_403_not_422(
+    client: FlaskClient, token: Token, role: str | None
+) -> None:
+    headers = token(role) if role else {}
+    response = client.post(TOKENS, json={"nonsense": True}, headers=headers)
+    assert response.status_code == (403 if role else 401)
+    assert "errors" not in response.get_json()
+
+
 @pytest.mark.parametrize(
     "authorization", ["Bearer ifm_made-up", "Bearer", "Bearer   ", "Basic YWRtaW46YWRtaW4="]
 )
