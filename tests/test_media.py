@@ -216,8 +216,21 @@ def test_editor_uploads_unaccepted_content_gets_415_and_nothing_stored(
     data, name, claimed = REJECTED[case]
     response = upload(client, token("editor"), data, name, content_type=claimed)
     body = assert_problem(response, 415)
-    assert body["type"].endswith("unsupported_media_type")
+    assert body["type"].endswith("file_type_not_accepted")
+    assert body["accepted"] == ["application/pdf", "image/jpeg", "image/png", "image/webp"]
+    assert "PDF, JPEG, PNG, WebP" in body["detail"]
     assert media_count(app) == 0
+
+
+def test_editor_uploads_unaccepted_content_gets_message_in_chosen_language(
+    client: FlaskClient, token: Token
+) -> None:
+    headers = token("editor")
+    german = upload(client, {**headers, "Accept-Language": "de"}, EXE, "x.pdf")
+    assert german.get_json()["detail"].startswith("Der Inhalt der Datei")
+    assert german.headers["Content-Language"] == "de"
+    english = upload(client, {**headers, "Accept-Language": "en"}, EXE, "x.pdf")
+    assert english.get_json()["detail"].startswith("The file's content")
 
 
 def test_editor_uploads_too_large_file_gets_413_and_nothing_stored(

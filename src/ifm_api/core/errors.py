@@ -68,6 +68,10 @@ DETAILS: dict[str, Any] = {
     ),
     "too_large": _l("The request body is larger than %(limit)s."),
     "unsupported_media_type": _l("The content type %(content_type)s is not accepted here."),
+    "file_type_not_accepted": _l(
+        "The file's content is not of an accepted type (%(accepted)s). "
+        "Files are recognised by their content, not by their name."
+    ),
     "range_not_satisfiable": _l("The requested range is outside the file."),
     "token_missing": _l("This request needs a bearer token (Authorization: Bearer …)."),
     "token_invalid": _l("The bearer token is unknown, expired or revoked."),

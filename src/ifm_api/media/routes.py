@@ -33,6 +33,7 @@ API_PREFIX = "/api/v1"
 # A file never changes under its id, so caches may keep it for a day without asking.
 FILE_CACHE_CONTROL = "public, max-age=86400"
 SNIFF_BYTES = 16
+ACCEPTED_NAMES = ("PDF", "JPEG", "PNG", "WebP")
 
 
 class RangeNotSatisfiable(ApiError):
@@ -182,18 +183,17 @@ class MediaCollection(MethodView):
         content = upload.read()
         content_type = sniff(content[:SNIFF_BYTES])
         if content_type is None:
-            raise UnsupportedMediaType(detail_args={"content_type": _claimed_type(upload)})
+            raise UnsupportedMediaType(
+                "file_type_not_accepted",
+                detail_args={"accepted": ", ".join(ACCEPTED_NAMES)},
+                extra={"accepted": sorted(EXTENSIONS)},
+            )
         name = data.get("filename") or upload.filename or "file"
         with db.transaction():
             media = store_file(content, name, content_type, author=principal.name)
             db.session().flush()
             body = media_info(media)
         return body, {"Location": body["url"], "Cache-Control": "no-store"}
-
-
-def _claimed_type(upload: FileStorage) -> str:
-    """How to name a rejected file in the message: what the client said it was."""
-    return upload.mimetype or "application/octet-stream"
 
 
 @blp.route("/<int:media_id>")

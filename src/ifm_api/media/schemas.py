@@ -18,7 +18,7 @@ class FileUpload(Upload):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> FileStorage:
         if not isinstance(value, FileStorage):
-            raise ValidationError("Send the file as a multipart file part.")
+            raise ValidationError("Invalid type.")
         return value
 
 

@@ -17,12 +17,12 @@ class TokenCreateSchema(Schema):
         required=True,
         validate=[
             validate.Length(min=1, max=100),
-            validate.Regexp(
-                NAME_PATTERN,
-                error="Use letters, digits and . _ @ - (starting with a letter or digit).",
-            ),
+            validate.Regexp(NAME_PATTERN),
         ],
-        metadata={"description": "Unique name; writes made with the token are recorded under it."},
+        metadata={
+            "description": "Unique name; writes made with the token are recorded under it. "
+            "Letters, digits and `. _ @ -`, starting with a letter or digit."
+        },
     )
     role = fields.String(
         required=True,
