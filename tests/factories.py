@@ -111,3 +111,64 @@ def research_area(
 
 def ids(items: Iterable[dict[str, Any]]) -> list[int]:
     return [item["id"] for item in items]
+
+
+# --- changing items after creation (the editor's services, as the write API uses them) ------
+
+
+def edit_and_publish(app: Any, resource: str, entity_id: int, data: dict[str, Any]) -> None:
+    """Change the working copy and publish it (all its languages)."""
+    from ifm_api.core import db
+    from ifm_api.core.content import REGISTRY
+    from ifm_api.core.editing import get_entity, publish_item, update_item
+
+    spec = REGISTRY[resource]
+    with app.app_context(), db.transaction():
+        entity = get_entity(spec, entity_id)
+        update_item(spec, entity, data, expected_version=entity.version, author="tests")
+        publish_item(
+            spec,
+            entity,
+            languages=None,
+            publish_at=None,
+            expected_version=entity.version,
+            author="tests",
+        )
+
+
+def edit_draft(app: Any, resource: str, entity_id: int, data: dict[str, Any]) -> None:
+    """Change only the working copy (the public keeps the published version)."""
+    from ifm_api.core import db
+    from ifm_api.core.content import REGISTRY
+    from ifm_api.core.editing import get_entity, update_item
+
+    spec = REGISTRY[resource]
+    with app.app_context(), db.transaction():
+        entity = get_entity(spec, entity_id)
+        update_item(spec, entity, data, expected_version=entity.version, author="tests")
+
+
+def unpublish(app: Any, resource: str, entity_id: int, languages: list[str] | None = None) -> None:
+    from ifm_api.core import db
+    from ifm_api.core.content import REGISTRY
+    from ifm_api.core.editing import get_entity, unpublish_item
+
+    spec = REGISTRY[resource]
+    with app.app_context(), db.transaction():
+        entity = get_entity(spec, entity_id)
+        unpublish_item(
+            spec, entity, languages=languages, expected_version=entity.version, author="tests"
+        )
+
+
+def links(response: Any) -> dict[str, str]:
+    """The RFC 8288 ``Link`` header as ``{rel: url}``, without ``alternate`` links (feeds)."""
+    result = {}
+    for part in response.headers.get("Link", "").split(","):
+        if not part.strip():
+            continue
+        url, _sep, params = part.partition(";")
+        rel = params.split("rel=", 1)[1].split(";")[0].strip().strip('"')
+        if rel != "alternate":
+            result[rel] = url.strip().strip("<>")
+    return result

@@ -22,6 +22,7 @@ from sqlalchemy.orm.interfaces import LoaderOption
 from ifm_api.core import db
 from ifm_api.core.i18n import ALL, Picked, fallback_chain, pick_translation, supported_languages
 from ifm_api.core.models import DRAFT, LIVE, ContentEntity, ContentLink, SlugRedirect
+from ifm_api.core.sorting import sortable
 
 RelationKind = Literal["items", "item", "names", "authors", "members"]
 
@@ -154,7 +155,7 @@ def _row_options(spec: ResourceSpec, ctx: ReadContext) -> list[LoaderOption]:
 
 
 def translated_value(spec: ResourceSpec, ctx: ReadContext, name: str) -> ColumnElement[Any]:
-    """A translated column in the read's language, falling back along the chain (for sorting)."""
+    """Sort key of a translated column in the read's language, falling back along the chain."""
     M, T = spec.model, spec.translation_model
     langs = ctx.langs or supported_languages()
     values = [
@@ -163,7 +164,7 @@ def translated_value(spec: ResourceSpec, ctx: ReadContext, name: str) -> ColumnE
         .scalar_subquery()
         for code in langs
     ]
-    return func.lower(func.coalesce(*values)) if len(values) > 1 else func.lower(values[0])
+    return sortable(func.coalesce(*values) if len(values) > 1 else values[0])
 
 
 def linked(relation: str, target_id: int, source: Any) -> ColumnElement[bool]:

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import orjson
-from flask import Response, current_app, g, request
+from flask import Response, current_app, g, redirect, request
 from flask_smorest import Blueprint
 from flask_smorest.exceptions import NotModified
 
@@ -50,6 +50,23 @@ def json_response(
     if request.method in ("GET", "HEAD", "POST", "PATCH", "PUT"):
         blp.set_etag(etag_source)
     response = Response(data, status=status, mimetype=JSON)
+    response.headers.update(common)
+    return response
+
+
+def redirect_response(blp: Blueprint, location: str, *, public: bool = True) -> Response:
+    """A 301 to ``location`` with an ETag and the caching headers of a read.
+
+    Only as long-lived as any read: the item may take its former slug back later.
+    """
+    common = {
+        "Cache-Control": cache_control(public=public),
+        "Vary": "Accept-Language" if public else "Accept-Language, Authorization",
+    }
+    etag_source = ["moved", location]
+    g.ifm_not_modified_headers = {"ETag": f'"{blp._generate_etag(etag_source)}"', **common}
+    blp.set_etag(etag_source)
+    response = redirect(location, code=301)
     response.headers.update(common)
     return response
 

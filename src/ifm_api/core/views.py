@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from flask import current_app, redirect, request
+from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema
@@ -20,7 +20,7 @@ from ifm_api.core.content import (
 )
 from ifm_api.core.db import utcnow
 from ifm_api.core.errors import BadRequest, NotFound
-from ifm_api.core.http import json_response, pagination_links
+from ifm_api.core.http import json_response, pagination_links, redirect_response
 from ifm_api.core.i18n import ALL, default_language, select_language
 from ifm_api.core.models import DRAFT, LIVE
 from ifm_api.core.schemas import ProblemSchema, ReadArgs, page_schema
@@ -180,8 +180,6 @@ def content_blueprint(
                 raise NotFound("slug_not_found", detail_args={"resource": noun, "slug": slug})
             query = f"?{request.query_string.decode()}" if request.query_string else ""
             target = f"{ctx.api_root}/{spec.segment}/slug/{item['slug']}{query}"
-            response = redirect(target, code=301)
-            response.headers["Cache-Control"] = "public, max-age=3600"
-            return response
+            return redirect_response(blp, target, public=ctx.state == LIVE)
 
     return blp

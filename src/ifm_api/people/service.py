@@ -11,10 +11,9 @@ from sqlalchemy.orm.interfaces import LoaderOption
 
 from ifm_api.core.content import ReadContext, Relation, ResourceSpec, linked, register
 from ifm_api.core.media import IMAGE_TYPES, check_media, media_url
+from ifm_api.core.sorting import bytewise, sort_text
 from ifm_api.people.models import Person, PersonTranslation
 
-# DIN 5007-1 ("dictionary" order): umlauts sort as their base letter, ß as ss, case ignored.
-_DIN_5007 = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss", "é": "e", "è": "e"})
 _NAME_PARTICLES = ("von der ", "von ", "van der ", "van ", "de ", "zu ")
 
 
@@ -23,13 +22,12 @@ def sort_key(family_name: str, given_name: str) -> str:
 
     Name particles ("von", "van", "de") are ignored for sorting, as German lists do.
     """
-    family = family_name.strip().casefold()
+    family = family_name.strip().lower()
     for particle in _NAME_PARTICLES:
         if family.startswith(particle):
             family = family.removeprefix(particle)
             break
-    key = f"{family}\x1f{given_name.strip().casefold()}"
-    return key.translate(_DIN_5007).replace("ß", "ss")
+    return sort_text(f"{family}\x1f{given_name.strip()}") or ""
 
 
 def display_name(row: Person) -> str:
@@ -102,8 +100,8 @@ SPEC = register(
         ),
         relations=(Relation("research_area", "item", "research_areas"),),
         sorts={
-            "family_name": lambda ctx: [Person.sort_key.asc()],
-            "-family_name": lambda ctx: [Person.sort_key.desc()],
+            "family_name": lambda ctx: [bytewise(Person.sort_key).asc()],
+            "-family_name": lambda ctx: [bytewise(Person.sort_key).desc()],
         },
         default_sort="family_name",
         filters=_filters,
