@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# The product's benchmark, measured like the peers (../shared/peers): one command, `make bench`.
+#   bench/run.sh
+# Per N in SIZES:
+# 1. bench/seed.py N: a seeded database (cached in bench/run/, or <db>_N on PostgreSQL)
+# 2. bench/probe.py: the URLs to load, and per request the SQL statements and in-process time,
+#    cold (full read path) and warm (response-cache hit), with the Flask test client
+# 3. per cache mode in CACHE_MODES: gunicorn as in production (2 sync workers,
+#    127.0.0.1:$BENCH_PORT, wsgi:app); "cached" = default settings, "uncached" =
+#    IFM_RESPONSE_CACHE_MB=0 (every request renders); worker RSS at start, after warm-up and at
+#    the end; then per endpoint lib.sh's `measure` (wrk via load.sh: warm-up, RUNS x DURATION s
+#    at CONNS connections and RUNS x LAT_DURATION s at LAT_CONNS, noisy runs repeated)
+# 4. prints lib.sh's table and bench/report.py's side-by-side table (ratios to the peers)
+# Raw lines: bench/run/product-<UTC>.txt; report: bench/run/report-<UTC>.md.
+# Env: SIZES="1000 20000 100000" CACHE_MODES="cached uncached" BENCH_PORT=18100
+#      DATABASE_URL (PostgreSQL: postgresql+psycopg://user@host:5432/name -> databases name_N)
+#      PEERS=1 runs ../shared/peers/run.sh first (same settings, same SIZES up to 20000) and
+#      compares with that run; otherwise with the peers' recorded run (bench/peers-recorded.txt)
+#      DURATION=10 CONNS=32 THREADS=2 RUNS=3 WARMUP=2 LAT_CONNS=2 LAT_DURATION=5 OTHER_MAX=10
+#      RETRIES=2 (see lib.sh)
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/.." && pwd)"
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"        # DURATION CONNS THREADS RUNS WARMUP LAT_* OTHER_MAX RETRIES, measure, print_table
+SIZES="${SIZES:-1000 20000 100000}"
+CACHE_MODES="${CACHE_MODES:-cached uncached}"
+BENCH_PORT="${BENCH_PORT:-18100}"
+PY="$ROOT/.venv/bin/python"
+GUNICORN="$ROOT/.venv/bin/gunicorn"
+RUN="$HERE/run"
+STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
+RAW="$RUN/product-$STAMP.txt"
+PIDF="$RUN/gunicorn.pid"
+B="http://127.0.0.1:$BENCH_PORT"
+mkdir -p "$RUN/media"
+
+if ! command -v wrk >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get install -y wrk >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y wrk >/dev/null; }
+  else
+    echo "bench: wrk missing: sudo apt-get install -y wrk" >&2; exit 1
+  fi
+fi
+[ -x "$GUNICORN" ] || { echo "bench: no $GUNICORN; run 'make install' first" >&2; exit 1; }
+port_free "$BENCH_PORT" || { echo "bench: port $BENCH_PORT is in use; set BENCH_PORT" >&2; exit 1; }
+
+stop_server() {
+  [ -f "$PIDF" ] || return 0
+  local pid; pid="$(cat "$PIDF")"
+  if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null && grep -q gunicorn "/proc/$pid/cmdline"; then
+    kill -TERM "$pid"                       # the gunicorn master stops its workers
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" || true
+  fi
+  rm -f "$PIDF"
+}
+trap stop_server EXIT
+trap 'exit 130' INT TERM
+
+start_server() {  # start_server DATABASE_URL LOG [ENV=VALUE ...]
+  local url="$1" log="$2"; shift 2
+  (cd "$ROOT" && exec env DATABASE_URL="$url" IFM_MEDIA_ROOT="$RUN/media" "$@" \
+     "$GUNICORN" --workers 2 --worker-class sync --bind "127.0.0.1:$BENCH_PORT" wsgi:app) \
+    > "$log" 2>&1 &
+  echo $! > "$PIDF"
+  for _ in $(seq 150); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "$B/healthz")" = 200 ] && return 0
+    kill -0 "$(cat "$PIDF")" 2>/dev/null || break
+    sleep 0.2
+  done
+  echo "bench: gunicorn did not come up, see $log" >&2; tail -20 "$log" >&2; exit 1
+}
+
+worker_rss() {  # worker_rss CELL PHASE: one MEM line per gunicorn worker (VmRSS, kB)
+  local master pid
+  master="$(cat "$PIDF")"
+  for pid in $(cat /proc/"$master"/task/*/children 2>/dev/null); do
+    echo "MEM name=$1 phase=$2 pid=$pid rss_kb=$(awk '/^VmRSS:/{print $2}' /proc/"$pid"/status)"
+  done | tee -a "$RAW"
+}
+
+PEERS_RAW="$HERE/peers-recorded.txt"
+if [ "${PEERS:-0}" = 1 ]; then
+  peer_sizes="$(for n in $SIZES; do [ "$n" -le 20000 ] && printf '%s ' "$n"; done)"
+  BENCH_STAMP="$STAMP" SIZES="${peer_sizes% }" "$ROOT/../shared/peers/run.sh"
+  PEERS_RAW="${PEERS_WORKDIR:-$HOME/.cache/ifm-peers}/run/peers-$STAMP.txt"
+fi
+
+{
+  echo "# run-product $STAMP duration=${DURATION}s conns=$CONNS threads=$THREADS runs=$RUNS lat_conns=$LAT_CONNS lat_duration=${LAT_DURATION}s sizes=$SIZES cache_modes=$CACHE_MODES"
+  echo "# versions: $("$PY" "$HERE/probe.py" versions), wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}')"
+  echo "# commit: $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- src 2>/dev/null || echo ' (+ uncommitted changes in src/)')"
+  echo "# machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)"
+} | tee "$RAW"
+
+for N in $SIZES; do
+  url="$("$PY" "$HERE/seed.py" "$N" | tail -1)"
+  declare -a names=() paths=()
+  while IFS=$'\t' read -r name path; do names+=("$name"); paths+=("$path"); done \
+    < <("$PY" "$HERE/probe.py" paths --database-url "$url")
+  "$PY" "$HERE/probe.py" queries --database-url "$url" --label "product N=$N" \
+    --base-url "$B/" | tee -a "$RAW"
+  for mode in $CACHE_MODES; do
+    case "$mode" in
+      cached) extra=(); label="product N=$N" ;;
+      uncached) extra=(IFM_RESPONSE_CACHE_MB=0); label="product N=$N uncached" ;;
+      *) echo "bench: unknown cache mode $mode (cached, uncached)" >&2; exit 2 ;;
+    esac
+    start_server "$url" "$RUN/gunicorn-$N-$mode.log" "${extra[@]}"
+    worker_rss "$label" start
+    for path in "${paths[@]}"; do
+      for _ in 1 2 3 4; do curl -s -o /dev/null "$B$path"; done
+    done
+    worker_rss "$label" warm
+    for i in "${!names[@]}"; do
+      status="$(curl -s -o /dev/null -w '%{http_code}' "$B${paths[$i]}")"
+      if [ "$status" != 200 ]; then
+        echo "# skipped: $label ${names[$i]} ${paths[$i]} answers $status" | tee -a "$RAW"
+        continue
+      fi
+      measure "$label ${names[$i]}" "$B" "${paths[$i]}" "$PIDF"
+    done
+    etag="$(curl -s -D - -o /dev/null "$B${paths[0]}" | tr -d '\r' | awk -F': ' 'tolower($1)=="etag"{print $2}')"
+    WRK_HEADER="If-None-Match: $etag" measure "$label ${names[0]} 304" "$B" "${paths[0]}" "$PIDF"
+    worker_rss "$label" end
+    stop_server
+  done
+done
+
+print_table "$RAW"
+"$PY" "$HERE/report.py" "$RAW" "$PEERS_RAW" | tee "$RUN/report-$STAMP.md"
+echo "raw: bench/run/product-$STAMP.txt  report: bench/run/report-$STAMP.md"
