@@ -62,8 +62,21 @@ def tokens() -> None:
     """API tokens for editors, previews and admins."""
 
 
+def _token_name(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    from ifm_api.core.auth import token_name_problem
+
+    if problem := token_name_problem(value):
+        raise click.BadParameter(problem)
+    return value
+
+
 @tokens.command("create")
-@click.option("--name", required=True, help="A unique name; writes are recorded under it.")
+@click.option(
+    "--name",
+    required=True,
+    callback=_token_name,
+    help="A unique name (letters, digits, . _ @ -); writes are recorded under it.",
+)
 @click.option("--role", type=click.Choice(["preview", "editor", "admin"]), required=True)
 @click.option("--expires-in", type=click.IntRange(min=1), help="Days until it expires.")
 @with_appcontext

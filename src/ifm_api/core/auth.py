@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,6 +18,9 @@ from ifm_api.core.errors import Conflict, Forbidden, NotFound, Unauthorized
 
 ROLES = ("preview", "editor", "admin")
 TOKEN_PREFIX = "ifm_"
+# Names appear in URLs (/api/v1/tokens/{name}) and in revisions ("who").
+TOKEN_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+TOKEN_NAME_MAX = 100
 # RFC 6750 section 3: a presented but unusable token is reported as ``invalid_token``.
 INVALID_TOKEN_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="ifm-api", error="invalid_token"'}
 
@@ -25,7 +29,7 @@ class ApiToken(Base):
     __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(TOKEN_NAME_MAX), unique=True)
     role: Mapped[str] = mapped_column(String(16))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -58,6 +62,15 @@ class Principal:
         return ROLES.index(self.role) >= ROLES.index(needed)
 
 
+def token_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name a token, or None when it can."""
+    if not 1 <= len(name) <= TOKEN_NAME_MAX:
+        return f"must be 1 to {TOKEN_NAME_MAX} characters long"
+    if not re.fullmatch(TOKEN_NAME_PATTERN, name):
+        return "use letters, digits and . _ @ - (starting with a letter or digit)"
+    return None
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -68,6 +81,8 @@ def create_token(
     """Add a token to the session; the plain token is returned once and never stored."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    if problem := token_name_problem(name):
+        raise ValueError(f"token name {name!r}: {problem}")
     session = db.session()
     if session.scalar(select(ApiToken.id).where(ApiToken.name == name)) is not None:
         raise Conflict("token_name_taken", detail_args={"name": name})

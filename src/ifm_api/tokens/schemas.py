@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from ifm_api.core.auth import ROLES
+from ifm_api.core.auth import ROLES, TOKEN_NAME_MAX, TOKEN_NAME_PATTERN
 
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]*$"
 MAX_EXPIRY_DAYS = 3650
 
 
@@ -16,8 +15,8 @@ class TokenCreateSchema(Schema):
     name = fields.String(
         required=True,
         validate=[
-            validate.Length(min=1, max=100),
-            validate.Regexp(NAME_PATTERN),
+            validate.Length(min=1, max=TOKEN_NAME_MAX),
+            validate.Regexp(TOKEN_NAME_PATTERN),
         ],
         metadata={
             "description": "Unique name; writes made with the token are recorded under it. "
