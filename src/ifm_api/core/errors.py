@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import orjson
-from flask import Flask, Response, request
+from babel.numbers import format_decimal
+from flask import Flask, Response, current_app, request
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
@@ -241,6 +242,14 @@ HTTP_KEYS = {
 }
 
 
+def _size(size: int) -> str:
+    """A byte count in KiB or MiB, the number written the way the request's language does."""
+    from ifm_api.core.i18n import message_language
+
+    value, unit = (size / 2**20, "MiB") if size >= 2**20 else (size / 2**10, "KiB")
+    return f"{format_decimal(value, format='#,##0.#', locale=message_language())} {unit}"
+
+
 def _handle_http_exception(error: HTTPException) -> Response:
     status = error.code or 500
     if status < 400:
@@ -255,10 +264,7 @@ def _handle_http_exception(error: HTTPException) -> Response:
     if status == 405 and error.valid_methods:  # type: ignore[attr-defined]
         headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
     if status == 413:
-        from flask import current_app
-
-        limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
-        args["limit"] = f"{limit // (1024 * 1024)} MiB"
+        args["limit"] = _size(current_app.config.get("MAX_CONTENT_LENGTH") or 0)
     if status == 415:
         args["content_type"] = request.mimetype or "-"
     return problem_response(status, key, detail_args=args, headers=headers)

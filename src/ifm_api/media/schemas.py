@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.datastructures import FileStorage
 
 from ifm_api.core.media import DOCUMENT_TYPES, IMAGE_TYPES
+from ifm_api.core.messages import N_
 
 ACCEPTED_TYPES = sorted(DOCUMENT_TYPES | IMAGE_TYPES)
 
@@ -18,7 +19,7 @@ class FileUpload(Upload):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> FileStorage:
         if not isinstance(value, FileStorage):
-            raise ValidationError("Invalid type.")
+            raise ValidationError(N_("Invalid type."))
         return value
 
 
