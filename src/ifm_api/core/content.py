@@ -55,7 +55,7 @@ class ResourceSpec:
     relations: tuple[Relation, ...] = ()
     sorts: dict[str, Callable[[ReadContext], Sequence[Any]]] = field(default_factory=dict)
     default_sort: str = ""
-    filters: Callable[[Select[Any], dict[str, Any]], Select[Any]] | None = None
+    filters: Callable[[Select[Any], dict[str, Any], ReadContext], Select[Any]] | None = None
     display_date_field: str | None = None
     label: Callable[[Any, dict[str, Any]], str] | None = None
     derived: Callable[[Any, ReadContext], dict[str, Any]] | None = None
@@ -167,15 +167,26 @@ def translated_value(spec: ResourceSpec, ctx: ReadContext, name: str) -> ColumnE
     return sortable(func.coalesce(*values) if len(values) > 1 else values[0])
 
 
-def linked(relation: str, target_id: int, source: Any) -> ColumnElement[bool]:
-    """Filter: the row links to ``target_id`` through ``relation``."""
+def linked(relation: str, target_id: int, source: Any, ctx: ReadContext) -> ColumnElement[bool]:
+    """Filter: the row links to ``target_id`` through ``relation``.
+
+    Only while the reader may see that target: filtering by a hidden item matches nothing, so
+    a filter cannot reveal what unpublished items are linked to.
+    """
     L = ContentLink
-    return exists().where(
+    spec = next(s for s in REGISTRY.values() if s.model is source)
+    relation_spec = spec.relation(relation)
+    if relation_spec is None or relation_spec.target is None:
+        raise ValueError(f"{spec.key}.{relation} does not link to items")
+    target = REGISTRY[relation_spec.target]
+    link = exists().where(
         L.source_id == source.entity_id,
         L.source_state == source.state,
         L.relation == relation,
         L.target_id == target_id,
     )
+    shown = exists().where(target.model.entity_id == target_id, *_conditions(target, ctx))
+    return and_(link, shown)
 
 
 def named(relation: str, name: str, source: Any) -> ColumnElement[bool]:
@@ -203,7 +214,7 @@ def list_items(
     M = spec.model
     base = select(M).where(*_conditions(spec, ctx), *extra_conditions)
     if spec.filters and filters:
-        base = spec.filters(base, filters)
+        base = spec.filters(base, filters, ctx)
     total = db.session().scalar(select(func.count()).select_from(base.subquery())) or 0
     if total == 0 or (page - 1) * page_size >= total:
         return [], total

@@ -20,12 +20,12 @@ from ifm_api.news.models import NewsItem, NewsItemTranslation
 LINK_FILTERS = {"person": "people", "project": "projects", "report": "reports"}
 
 
-def _filters(stmt: Select[Any], args: dict[str, Any]) -> Select[Any]:
+def _filters(stmt: Select[Any], args: dict[str, Any], ctx: ReadContext) -> Select[Any]:
     if args.get("tag"):
         stmt = stmt.where(named("tags", args["tag"], NewsItem))
     for arg, relation in LINK_FILTERS.items():
         if args.get(arg) is not None:
-            stmt = stmt.where(linked(relation, args[arg], NewsItem))
+            stmt = stmt.where(linked(relation, args[arg], NewsItem, ctx))
     if args.get("year") is not None:
         stmt = stmt.where(extract("year", NewsItem.published_at) == args["year"])
     return stmt

@@ -35,14 +35,14 @@ def display_name(row: Person) -> str:
     return " ".join(part for part in parts if part)
 
 
-def _filters(stmt: Select[Any], args: dict[str, Any]) -> Select[Any]:
+def _filters(stmt: Select[Any], args: dict[str, Any], ctx: ReadContext) -> Select[Any]:
     status = args.get("status")
     if status == "current":
         stmt = stmt.where(Person.is_current.is_(True))
     elif status == "alumni":
         stmt = stmt.where(Person.is_current.is_(False))
     if args.get("research_area") is not None:
-        stmt = stmt.where(linked("research_area", args["research_area"], Person))
+        stmt = stmt.where(linked("research_area", args["research_area"], Person, ctx))
     return stmt
 
 

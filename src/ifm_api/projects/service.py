@@ -28,7 +28,7 @@ def project_status(start: date | None, end: date | None, today: date) -> str:
     return "ongoing"
 
 
-def _filters(stmt: Select[Any], args: dict[str, Any]) -> Select[Any]:
+def _filters(stmt: Select[Any], args: dict[str, Any], ctx: ReadContext) -> Select[Any]:
     today: date = args["today"]
     status = args.get("status")
     if status == "planned":
@@ -41,9 +41,9 @@ def _filters(stmt: Select[Any], args: dict[str, Any]) -> Select[Any]:
             or_(Project.end_date.is_(None), Project.end_date >= today),
         )
     if args.get("research_area") is not None:
-        stmt = stmt.where(linked("research_area", args["research_area"], Project))
+        stmt = stmt.where(linked("research_area", args["research_area"], Project, ctx))
     if args.get("person") is not None:
-        stmt = stmt.where(linked("members", args["person"], Project))
+        stmt = stmt.where(linked("members", args["person"], Project, ctx))
     if args.get("year") is not None:
         year = args["year"]
         stmt = stmt.where(
@@ -76,10 +76,11 @@ SPEC = register(
             Relation("members", "members", "people"),
         ),
         sorts={
-            "-start_date": lambda ctx: [Project.start_date.desc()],
-            "start_date": lambda ctx: [Project.start_date.asc()],
-            "-end_date": lambda ctx: [Project.end_date.desc()],
-            "end_date": lambda ctx: [Project.end_date.asc()],
+            # The same on every database: no start date last; an open end is the latest end.
+            "-start_date": lambda ctx: [Project.start_date.desc().nulls_last()],
+            "start_date": lambda ctx: [Project.start_date.asc().nulls_last()],
+            "-end_date": lambda ctx: [Project.end_date.desc().nulls_first()],
+            "end_date": lambda ctx: [Project.end_date.asc().nulls_last()],
             "title": _by_title,
             "-title": lambda ctx: [_by_title(ctx)[0].desc()],
         },

@@ -21,13 +21,13 @@ from ifm_api.core.media import DOCUMENT_TYPES, check_media, media_url
 from ifm_api.reports.models import Report, ReportFile, ReportTranslation
 
 
-def _filters(stmt: Select[Any], args: dict[str, Any]) -> Select[Any]:
+def _filters(stmt: Select[Any], args: dict[str, Any], ctx: ReadContext) -> Select[Any]:
     if args.get("type"):
         stmt = stmt.where(Report.report_type == args["type"])
     if args.get("person") is not None:
-        stmt = stmt.where(linked("authors", args["person"], Report))
+        stmt = stmt.where(linked("authors", args["person"], Report, ctx))
     if args.get("project") is not None:
-        stmt = stmt.where(linked("project", args["project"], Report))
+        stmt = stmt.where(linked("project", args["project"], Report, ctx))
     if args.get("year") is not None:
         stmt = stmt.where(extract("year", Report.publication_date) == args["year"])
     return stmt
@@ -110,8 +110,9 @@ SPEC = register(
             Relation("project", "item", "projects"),
         ),
         sorts={
-            "-publication_date": lambda ctx: [Report.publication_date.desc()],
-            "publication_date": lambda ctx: [Report.publication_date.asc()],
+            # The same on every database: undated reports last either way.
+            "-publication_date": lambda ctx: [Report.publication_date.desc().nulls_last()],
+            "publication_date": lambda ctx: [Report.publication_date.asc().nulls_last()],
             "title": _by_title,
             "-title": lambda ctx: [_by_title(ctx)[0].desc()],
         },
