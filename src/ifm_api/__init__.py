@@ -22,7 +22,9 @@ The bilingual (German/English) content API of the Institut für Mittelstandsfors
   translation in the editing shape.
 * **Caching**: every read has an `ETag`; `If-None-Match` answers `304`.
 * **Errors**: RFC 9457 problem documents (`application/problem+json`) in the request's language.
-* **Feeds**: `/feeds/news.{rss,atom,json}` and `/feeds/reports.{rss,atom,json}`.
+* **Feeds**: `/feeds/news.{rss,atom,json}` and `/feeds/reports.{rss,atom,json}` (`lang=`,
+  `limit=`), advertised in the `Link` header (`rel="alternate"`) of the news and reports
+  lists; `/sitemap.xml` for the public website.
 """
 
 
@@ -91,6 +93,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
 
 
 def _register_blueprints(api: Api) -> None:
+    from ifm_api.feeds.routes import blp as feeds
     from ifm_api.media.routes import blp as media
     from ifm_api.news.routes import blp as news
     from ifm_api.ops.routes import blp as ops
@@ -100,5 +103,5 @@ def _register_blueprints(api: Api) -> None:
     from ifm_api.research_areas.routes import blp as research_areas
     from ifm_api.tokens.routes import blp as tokens
 
-    for blueprint in (news, reports, projects, people, research_areas, media, tokens, ops):
+    for blueprint in (news, reports, projects, people, research_areas, media, tokens, feeds, ops):
         api.register_blueprint(blueprint)

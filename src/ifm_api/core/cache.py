@@ -20,6 +20,7 @@ from typing import Any
 from flask import Flask, Response, g, request
 from sqlalchemy import Integer, String, func, select, union_all, update
 from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.http import is_resource_modified
 
 from ifm_api.core import db
 from ifm_api.core.db import Base, utcnow
@@ -154,7 +155,10 @@ def _cache_key(version: int) -> tuple[Any, ...]:
 
 
 def _cached_response(entry: Entry) -> Response:
-    if entry.etag is not None and request.if_none_match.contains_weak(entry.etag):
+    last_modified = next((v for k, v in entry.headers if k == "Last-Modified"), None)
+    if (entry.etag is not None or last_modified is not None) and not is_resource_modified(
+        request.environ, etag=entry.etag, last_modified=last_modified
+    ):
         response = Response(status=304)
         for name, value in entry.headers:
             if name in NOT_MODIFIED_HEADERS:

@@ -1,0 +1,394 @@
+"""Feeds of news and reports per language: RSS 2.0 and Atom 1.0 (feedgen), JSON Feed 1.1.
+
+Items are read through the shared read path (``list_items`` on the live state), so a feed
+shows exactly what public reads show: published translations whose time has come. A feed in
+a language carries only items published in that language (no fallback), so a feed reader
+never sees a German entry in an English feed. Entry ids are tag URIs built from the site's
+host, the item's creation date, its resource, id and language: they never change when the
+item is edited or republished.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time
+from typing import Any, Literal
+from urllib.parse import urlencode, urlsplit
+
+import nh3
+import orjson
+from feedgen.entry import FeedEntry
+from feedgen.feed import FeedGenerator
+from flask import request
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists, select
+
+from ifm_api.core import db
+from ifm_api.core.content import ReadContext, ResourceSpec, list_items, visible
+from ifm_api.core.i18n import ALL, supported_languages
+from ifm_api.core.models import LIVE
+
+FeedFormat = Literal["rss", "atom", "json"]
+
+MEDIA_TYPES: dict[FeedFormat, str] = {
+    "rss": "application/rss+xml",
+    "atom": "application/atom+xml",
+    "json": "application/feed+json",
+}
+FEED_PATH = "/feeds/{resource}.{format}"
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+PUBLISHER = "ifm Mannheim"
+GENERATOR = "ifm-api"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# The date part of the feeds' own tag URIs: arbitrary, but it must never change.
+FEED_ID_DATE = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class FeedSource:
+    """How the items of one resource become feed entries."""
+
+    resource: str
+    title: Any
+    description: Any
+    date_field: str
+    summary_field: str
+    summary_is_html: bool
+    author_relation: str
+    content_field: str | None = None
+    tags_relation: str | None = None
+    has_files: bool = False
+
+
+SOURCES: dict[str, FeedSource] = {
+    "news": FeedSource(
+        resource="news",
+        title=_l("ifm Mannheim: News"),
+        description=_l("News from the Institut für Mittelstandsforschung (ifm), Mannheim."),
+        date_field="published_at",
+        summary_field="teaser",
+        summary_is_html=False,
+        content_field="body",
+        author_relation="people",
+        tags_relation="tags",
+    ),
+    "reports": FeedSource(
+        resource="reports",
+        title=_l("ifm Mannheim: Publications"),
+        description=_l(
+            "New reports and publications of the Institut für Mittelstandsforschung (ifm), "
+            "Mannheim."
+        ),
+        date_field="publication_date",
+        summary_field="abstract",
+        summary_is_html=True,
+        author_relation="authors",
+        has_files=True,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Enclosure:
+    url: str
+    length: int
+    type: str
+    lang: str | None = None
+    title: str | None = None
+
+
+@dataclass
+class Entry:
+    """One feed entry, independent of the output format."""
+
+    id: str
+    title: str
+    url: str
+    lang: str
+    published: datetime
+    updated: datetime
+    summary: str | None = None
+    summary_is_html: bool = False
+    content_html: str | None = None
+    authors: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    enclosures: list[Enclosure] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Feed:
+    """Feed-level data, already in the feed's language."""
+
+    id: str
+    title: str
+    description: str
+    lang: str
+    self_url: str
+    home_url: str
+    updated: datetime
+    entries: list[Entry]
+
+
+# --- URLs ----------------------------------------------------------------------------------
+
+
+def feed_url(resource: str, fmt: FeedFormat, lang: str, limit: int = DEFAULT_LIMIT) -> str:
+    """Absolute URL of a feed, as this request's host sees it."""
+    query: dict[str, Any] = {"lang": lang}
+    if limit != DEFAULT_LIMIT:
+        query["limit"] = limit
+    path = FEED_PATH.format(resource=resource, format=fmt)
+    return f"{request.url_root.rstrip('/')}{path}?{urlencode(query)}"
+
+
+def feed_links(spec: ResourceSpec, lang: str) -> list[str]:
+    """``Link`` header values advertising the feeds of a resource's list (none: no feeds)."""
+    if spec.key not in SOURCES:
+        return []
+    langs = supported_languages() if lang == ALL else (lang,)
+    return [
+        f'<{feed_url(spec.key, fmt, code)}>; rel="alternate"; type="{media_type}"; '
+        f'hreflang="{code}"'
+        for code in langs
+        for fmt, media_type in MEDIA_TYPES.items()
+    ]
+
+
+def tag_uri(site_url: str, created: datetime, path: str) -> str:
+    """An RFC 4151 tag URI: stable for as long as the site's host stays the same."""
+    host = urlsplit(site_url).hostname or "localhost"
+    return f"tag:{host},{created.astimezone(UTC).date().isoformat()}:{path}"
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def _as_datetime(value: date | datetime | None) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.combine(value, time(), tzinfo=UTC)
+
+
+def _visible_since(spec: ResourceSpec, ctx: ReadContext, entity_ids: list[int]) -> dict[int, Any]:
+    """When each item's translation in the feed's language went public (one query)."""
+    if not entity_ids:
+        return {}
+    M, T = spec.model, spec.translation_model
+    rows = db.session().execute(
+        select(M.entity_id, T.visible_from)
+        .join(T, T.row_pk == M.pk)
+        .where(M.state == LIVE, M.entity_id.in_(entity_ids), T.lang == ctx.lang, visible(T, ctx))
+    )
+    return {entity_id: visible_from for entity_id, visible_from in rows}
+
+
+def _plain_text(value: str) -> str:
+    return html.unescape(nh3.clean(value, tags=set())).strip()
+
+
+def _names(values: Sequence[dict[str, Any]] | None) -> list[str]:
+    return [name for value in values or () if (name := value.get("name") or value.get("title"))]
+
+
+def _enclosures(item: dict[str, Any]) -> list[Enclosure]:
+    return [
+        Enclosure(
+            url=f["url"],
+            length=f["size"],
+            type=f["content_type"],
+            lang=f.get("lang"),
+            title=f.get("label") or f.get("filename"),
+        )
+        for f in item.get("files", ())
+    ]
+
+
+def _entry(
+    source: FeedSource, ctx: ReadContext, item: dict[str, Any], since: datetime | None
+) -> Entry:
+    def own(name: str | None) -> Any:
+        """A translated field in the feed's language only (fallback values are dropped)."""
+        if name is None or name in item["fallback_fields"]:
+            return None
+        return item.get(name) or None
+
+    published = _as_datetime(item.get(source.date_field)) or since or item["created_at"]
+    updated = max(filter(None, (item["updated_at"], since)))
+    summary = own(source.summary_field)
+    return Entry(
+        id=tag_uri(ctx.site_url, item["created_at"], f"{source.resource}/{item['id']}/{ctx.lang}"),
+        title=item["title"],
+        url=item["web_url"],
+        lang=item["lang"],
+        published=published,
+        updated=updated,
+        summary=summary,
+        summary_is_html=source.summary_is_html,
+        content_html=own(source.content_field),
+        authors=_names(item.get(source.author_relation)),
+        tags=list(item.get(source.tags_relation) or ()) if source.tags_relation else [],
+        enclosures=_enclosures(item) if source.has_files else [],
+    )
+
+
+def read_feed(spec: ResourceSpec, ctx: ReadContext, *, fmt: FeedFormat, limit: int) -> Feed:
+    """The newest ``limit`` items published in ``ctx.lang``, as a feed.
+
+    Only items with a public translation in the feed's language are listed, and their texts
+    never fall back; related items (authors) are read with fallback, since a person's name
+    does not depend on the language of their profile. Queries: those of one list page plus
+    one for publication times, whatever ``limit`` is.
+    """
+    source = SOURCES[spec.key]
+    ctx = replace(ctx, state=LIVE, fallback=True)
+    M, T = spec.model, spec.translation_model
+    in_language = exists().where(T.row_pk == M.pk, T.lang == ctx.lang, visible(T, ctx))
+    items, _total = list_items(spec, ctx, page=1, page_size=limit, extra_conditions=[in_language])
+    since = _visible_since(spec, ctx, [item["id"] for item in items])
+    entries = [_entry(source, ctx, item, since.get(item["id"])) for item in items]
+    with force_locale(ctx.lang):
+        title, description = str(source.title), str(source.description)
+    return Feed(
+        id=tag_uri(ctx.site_url, FEED_ID_DATE, f"feeds/{source.resource}/{ctx.lang}"),
+        title=title,
+        description=description,
+        lang=ctx.lang,
+        self_url=feed_url(spec.key, fmt, ctx.lang, limit),
+        home_url=f"{ctx.site_url}/",
+        updated=max((entry.updated for entry in entries), default=EPOCH),
+        entries=entries,
+    )
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+class _Entry(FeedEntry):  # type: ignore[misc]
+    """feedgen 1.0 writes an Atom entry's links with ``href`` only; add their attributes back.
+
+    Without this an enclosure would come out as a second plain (alternate) link.
+    """
+
+    def atom_entry(self, extensions: bool = True) -> Any:
+        entry = super().atom_entry(extensions=extensions)
+        for element, link in zip(entry.findall("link"), self.link() or [], strict=True):
+            for name in ("rel", "type", "hreflang", "title", "length"):
+                if link.get(name):
+                    element.set(name, str(link[name]))
+        return entry
+
+
+def _generator(feed: Feed, fmt: FeedFormat) -> FeedGenerator:
+    fg = FeedGenerator()
+    if fmt == "rss":
+        fg.load_extension("dc", atom=False, rss=True)
+    fg.id(feed.id)
+    fg.title(feed.title)
+    fg.description(feed.description)
+    fg.language(feed.lang)
+    fg.author({"name": PUBLISHER})
+    fg.generator(GENERATOR)
+    fg.link(href=feed.self_url, rel="self", type=MEDIA_TYPES[fmt])
+    fg.link(href=feed.home_url, rel="alternate", type="text/html")
+    fg.updated(feed.updated)
+    fg.lastBuildDate(feed.updated)
+    return fg
+
+
+def _add_entry(fg: FeedGenerator, entry: Entry, fmt: FeedFormat) -> None:
+    fe = fg.add_entry(_Entry(), order="append")
+    fe.id(entry.id)
+    fe.guid(entry.id, permalink=False)
+    fe.title(entry.title)
+    fe.link(href=entry.url, rel="alternate", type="text/html", hreflang=entry.lang)
+    fe.published(entry.published)
+    fe.updated(entry.updated)
+    if entry.summary:
+        fe.summary(entry.summary, type="html" if entry.summary_is_html else "text")
+    if entry.content_html:
+        fe.content(entry.content_html, type="html")
+    for tag in entry.tags:
+        fe.category(term=tag)
+    if fmt == "rss":
+        if entry.authors:
+            fe.dc.dc_creator(entry.authors)
+        first = next((e for e in entry.enclosures if e.lang == entry.lang), None)
+        first = first or next(iter(entry.enclosures), None)
+        if first is not None:
+            fe.enclosure(first.url, str(first.length), first.type)
+        return
+    fe.author([{"name": name} for name in entry.authors] or None)
+    for enclosure in entry.enclosures:
+        fe.link(
+            href=enclosure.url,
+            rel="enclosure",
+            type=enclosure.type,
+            length=str(enclosure.length),
+            hreflang=enclosure.lang,
+            title=enclosure.title,
+        )
+
+
+def render_xml(feed: Feed, fmt: Literal["rss", "atom"]) -> bytes:
+    fg = _generator(feed, fmt)
+    for entry in feed.entries:
+        _add_entry(fg, entry, fmt)
+    return fg.rss_str() if fmt == "rss" else fg.atom_str()
+
+
+def _json_item(entry: Entry) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "id": entry.id,
+        "url": entry.url,
+        "title": entry.title,
+        "language": entry.lang,
+        "date_published": entry.published.isoformat(),
+        "date_modified": entry.updated.isoformat(),
+    }
+    summary_html = entry.summary if entry.summary_is_html else None
+    if entry.content_html or summary_html:
+        item["content_html"] = entry.content_html or summary_html
+    else:
+        item["content_text"] = entry.summary or entry.title
+    if entry.summary:
+        item["summary"] = _plain_text(entry.summary) if entry.summary_is_html else entry.summary
+    if entry.authors:
+        item["authors"] = [{"name": name} for name in entry.authors]
+    if entry.tags:
+        item["tags"] = entry.tags
+    if entry.enclosures:
+        item["attachments"] = [
+            {
+                "url": e.url,
+                "mime_type": e.type,
+                "size_in_bytes": e.length,
+                **({"title": e.title} if e.title else {}),
+            }
+            for e in entry.enclosures
+        ]
+    return item
+
+
+def render_json(feed: Feed) -> bytes:
+    """JSON Feed 1.1 (https://jsonfeed.org/version/1.1)."""
+    return orjson.dumps(
+        {
+            "version": JSON_FEED_VERSION,
+            "title": feed.title,
+            "home_page_url": feed.home_url,
+            "feed_url": feed.self_url,
+            "description": feed.description,
+            "language": feed.lang,
+            "authors": [{"name": PUBLISHER}],
+            "items": [_json_item(entry) for entry in feed.entries],
+        }
+    )
+
+
+def render_feed(feed: Feed, fmt: FeedFormat) -> bytes:
+    return render_json(feed) if fmt == "json" else render_xml(feed, fmt)

@@ -1,0 +1,80 @@
+"""``/sitemap.xml``: every published item in every language it is published in.
+
+Each URL lists all language versions of its item as ``xhtml:link rel="alternate"
+hreflang`` (itself included, as search engines ask) plus ``x-default``, the version in the
+default language (or, when the item lacks one, the first configured language it has).
+One query per resource, whatever the number of items.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from lxml import etree
+from sqlalchemy import select
+
+from ifm_api.core import db
+from ifm_api.core.content import REGISTRY, ReadContext, ResourceSpec, visible
+from ifm_api.core.i18n import supported_languages
+from ifm_api.core.models import LIVE
+
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+XHTML_NS = "http://www.w3.org/1999/xhtml"
+
+
+@dataclass(frozen=True)
+class Version:
+    """One published language version of an item."""
+
+    lang: str
+    url: str
+    lastmod: datetime
+
+
+def _versions(spec: ResourceSpec, ctx: ReadContext) -> list[list[Version]]:
+    """Per item (ordered by id), its published language versions."""
+    M, T = spec.model, spec.translation_model
+    rows = db.session().execute(
+        select(M.entity_id, M.updated_at, T.lang, T.slug, T.visible_from)
+        .join(T, T.row_pk == M.pk)
+        .where(M.state == LIVE, visible(T, ctx))
+        .order_by(M.entity_id, T.lang)
+    )
+    items: dict[int, list[Version]] = defaultdict(list)
+    for entity_id, updated_at, lang, slug, visible_from in rows:
+        url = ctx.web_url(spec, entity_id, lang, slug)
+        items[entity_id].append(Version(lang, url, max(updated_at, visible_from)))
+    return list(items.values())
+
+
+def _x_default(versions: list[Version]) -> Version:
+    order = {code: index for index, code in enumerate(supported_languages())}
+    return min(versions, key=lambda v: order.get(v.lang, len(order)))
+
+
+def read_sitemap(ctx: ReadContext) -> list[list[Version]]:
+    """Every published item of every resource, as its language versions."""
+    return [versions for spec in REGISTRY.values() for versions in _versions(spec, ctx)]
+
+
+def render_sitemap(items: list[list[Version]]) -> bytes:
+    urlset = etree.Element(f"{{{SITEMAP_NS}}}urlset", nsmap={None: SITEMAP_NS, "xhtml": XHTML_NS})
+    for versions in items:
+        default = _x_default(versions)
+        for version in versions:
+            url = etree.SubElement(urlset, f"{{{SITEMAP_NS}}}url")
+            etree.SubElement(url, f"{{{SITEMAP_NS}}}loc").text = version.url
+            lastmod = version.lastmod.isoformat(timespec="seconds")
+            etree.SubElement(url, f"{{{SITEMAP_NS}}}lastmod").text = lastmod
+            alternates = [(v.lang, v.url) for v in versions] + [("x-default", default.url)]
+            for hreflang, href in alternates:
+                etree.SubElement(
+                    url, f"{{{XHTML_NS}}}link", rel="alternate", hreflang=hreflang, href=href
+                )
+    return etree.tostring(urlset, xml_declaration=True, encoding="UTF-8")
+
+
+def last_modified(items: list[list[Version]]) -> datetime | None:
+    return max((v.lastmod for versions in items for v in versions), default=None)
