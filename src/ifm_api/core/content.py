@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from babel.dates import format_date
 from sqlalchemy import ColumnElement, Select, and_, exists, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
 from ifm_api.core import db
@@ -133,9 +133,10 @@ def _conditions(spec: ResourceSpec, ctx: ReadContext) -> list[ColumnElement[bool
     M, T = spec.model, spec.translation_model
     conditions: list[ColumnElement[bool]] = [M.state == ctx.state]
     if ctx.state == DRAFT:
-        conditions.append(
-            exists().where(ContentEntity.id == M.entity_id, ContentEntity.deleted_at.is_(None))
-        )
+        # An alias: the row queries join ContentEntity themselves, which would otherwise be
+        # auto-correlated away, leaving this subquery without a FROM.
+        entity = aliased(ContentEntity)
+        conditions.append(exists().where(entity.id == M.entity_id, entity.deleted_at.is_(None)))
     has_translation = [T.row_pk == M.pk, visible(T, ctx)]
     if ctx.langs is not None:
         has_translation.append(T.lang.in_(ctx.langs))
@@ -152,6 +153,19 @@ def _row_options(spec: ResourceSpec, ctx: ReadContext) -> list[LoaderOption]:
     if spec.extra_load:
         options.extend(spec.extra_load())
     return options
+
+
+def publicly_visible(spec: ResourceSpec, now: datetime) -> ColumnElement[bool]:
+    """The (draft or live) row's item has a language the public can read at ``now``."""
+    M, T = spec.model, spec.translation_model
+    live, live_translation = aliased(M), aliased(T)
+    return exists().where(
+        live.entity_id == M.entity_id,
+        live.state == LIVE,
+        live_translation.row_pk == live.pk,
+        live_translation.visible_from.is_not(None),
+        live_translation.visible_from <= now,
+    )
 
 
 def translated_value(spec: ResourceSpec, ctx: ReadContext, name: str) -> ColumnElement[Any]:

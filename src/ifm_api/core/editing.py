@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, inspect, select, update
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ifm_api.core import db
 from ifm_api.core.content import (
@@ -44,10 +45,16 @@ TRANSLATION_BOOKKEEPING = frozenset({"pk", "row_pk", "state", "lang", "visible_f
 # --- loading -------------------------------------------------------------------------------
 
 
-def get_entity(spec: ResourceSpec, entity_id: int) -> ContentEntity:
-    """The item for an editor (404 when missing, deleted or of another type)."""
+def get_entity(
+    spec: ResourceSpec, entity_id: int, *, include_deleted: bool = False
+) -> ContentEntity:
+    """The item for an editor (404 when missing, deleted or of another type).
+
+    ``include_deleted`` finds soft-deleted items too (for a later hard delete).
+    """
     entity = db.session().get(ContentEntity, entity_id)
-    if entity is None or entity.type != spec.type or entity.deleted_at is not None:
+    deleted = entity is not None and entity.deleted_at is not None and not include_deleted
+    if entity is None or entity.type != spec.type or deleted:
         raise NotFound("item_not_found", detail_args={"resource": spec.segment, "id": entity_id})
     return entity
 
@@ -133,7 +140,9 @@ def _bump_version(entity: ContentEntity, expected: int, author: str | None) -> N
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise PreconditionFailed()
-    entity.version, entity.updated_at, entity.updated_by = expected + 1, now, author
+    # Already written by the UPDATE above: record the values without a second UPDATE.
+    for key, value in (("version", expected + 1), ("updated_at", now), ("updated_by", author)):
+        set_committed_value(entity, key, value)
 
 
 # --- applying a body -----------------------------------------------------------------------
@@ -242,27 +251,38 @@ def _link_rows(relation: Relation, value: Any) -> list[dict[str, Any]]:
     ]
 
 
+def _targets(relation: Relation, value: Any) -> list[tuple[str, int]]:
+    """(error path, id) of every item a relation's value points at, in the body's order."""
+    if relation.kind == "item":
+        return [(relation.name, value)]
+    if relation.kind == "items":
+        return [(f"{relation.name}.{index}", target) for index, target in enumerate(value)]
+    return [
+        (f"{relation.name}.{index}.person", entry["person"])
+        for index, entry in enumerate(value)
+        if entry.get("person") is not None
+    ]
+
+
 def _check_targets(spec: ResourceSpec, data: Mapping[str, Any]) -> None:
     """Every related id must be an existing item of the right type."""
     errors: dict[str, list[str]] = {}
     for relation in spec.relations:
         if relation.target is None or data.get(relation.name) is None:
             continue
-        rows = _link_rows(relation, data[relation.name])
-        ids = {r["target_id"] for r in rows if r.get("target_id") is not None}
+        targets = _targets(relation, data[relation.name])
         target_type = REGISTRY[relation.target].type
         found = set(
             db.session().scalars(
                 select(ContentEntity.id).where(
-                    ContentEntity.id.in_(ids),
+                    ContentEntity.id.in_({target for _path, target in targets}),
                     ContentEntity.type == target_type,
                     ContentEntity.deleted_at.is_(None),
                 )
             )
         )
-        for index, r in enumerate(rows):
-            if r.get("target_id") is not None and r["target_id"] not in found:
-                path = relation.name if relation.kind == "item" else f"{relation.name}.{index}"
+        for path, target in targets:
+            if target not in found:
                 errors[path] = [
                     N_("No {resource} item with this id.").format(
                         resource=relation.target.replace("_", " ")
@@ -397,15 +417,33 @@ def delete_item(
     author: str | None,
     hard: bool = False,
 ) -> None:
-    """Take the item down: soft by default (revisions kept), ``hard`` removes every trace."""
+    """Take the item down: soft by default (revisions kept), ``hard`` removes every trace.
+
+    The database cascades a hard delete to rows, translations, links (also those of other
+    items pointing here), revisions and slug redirects.
+    """
     _bump_version(entity, expected_version, author)
     session = db.session()
     if hard:
         session.delete(entity)
+        session.flush()
         return
     _drop_live(spec, entity.id)
     entity.deleted_at = utcnow()
     write_revision(spec, entity, "delete", author)
+    _free_slugs(spec, entity.id)
+
+
+def _free_slugs(spec: ResourceSpec, entity_id: int) -> None:
+    """A deleted item gives its slugs back, so a new item can use them.
+
+    The revisions keep the old slugs; ``~`` never occurs in a real slug, so the placeholder
+    cannot clash with one.
+    """
+    draft = load_row(spec, entity_id, DRAFT)
+    for translation in draft.translations if draft else []:
+        translation.slug = f"~deleted-{entity_id}-{translation.lang}"
+    db.session().execute(delete(SlugRedirect).where(SlugRedirect.entity_id == entity_id))
 
 
 def _drop_live(spec: ResourceSpec, entity_id: int) -> None:
@@ -429,9 +467,11 @@ def publish_item(
     expected_version: int,
     author: str | None,
 ) -> ContentEntity:
-    """Copy the working copy to the public version for ``languages`` (default: all).
+    """Copy the working copy to the public version for ``languages``.
 
-    A future ``publish_at`` schedules: the language appears on its own at that time.
+    By default every translation of the working copy is published, and a public language
+    the working copy no longer has is taken down: the public version becomes the working
+    copy. A future ``publish_at`` schedules: the language appears on its own at that time.
     """
     _bump_version(entity, expected_version, author)
     session = db.session()
@@ -439,6 +479,7 @@ def publish_item(
     when = publish_at or now
     draft = load_row(spec, entity.id, DRAFT)
     draft_by_lang = {t.lang: t for t in draft.translations}
+    everything = not languages
     languages = list(languages or draft_by_lang)
     missing = [lang for lang in languages if lang not in draft_by_lang]
     if missing:
@@ -474,6 +515,10 @@ def publish_item(
         _publish_translation(
             spec, entity.id, live, live_by_lang.get(lang), draft_by_lang[lang], when
         )
+    if everything:
+        for lang, translation in live_by_lang.items():
+            if lang not in draft_by_lang:
+                live.translations.remove(translation)
     draft_links = _links(entity.id, DRAFT)
     for relation in spec.relations:
         _replace_links(

@@ -61,6 +61,10 @@ DETAILS: dict[str, Any] = {
     "validation_failed": _l("The request body has invalid fields; see errors."),
     "slug_taken": _l("The slug %(slug)s is already used in language %(lang)s."),
     "conflict": _l("The request conflicts with the current state of the item."),
+    "already_public": _l(
+        "%(languages)s is public already; a publish_at in the future would hide it until "
+        "then. Publish without publish_at, or unpublish first."
+    ),
     "precondition_failed": _l(
         "The item was changed since you read it (ETag mismatch); read it again and retry."
     ),

@@ -1,12 +1,32 @@
-"""Base schemas: query arguments, the pagination envelope, shared item fields, problems."""
+"""Base schemas: query arguments, the pagination envelope, shared item fields, problems,
+and the editing (write) shape every content type shares."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    pre_load,
+    validate,
+    validates_schema,
+)
+
+from ifm_api.core.i18n import supported_languages
+from ifm_api.core.messages import N_
+from ifm_api.core.text import MAX_SLUG, nfc
 
 MAX_PAGE_SIZE = 100
+PUBLICATION_STATUSES = ("draft", "published", "all")
+STATUS_DESCRIPTION = (
+    "Which items, for editors and previews: `published` (default; what the public sees), "
+    "`draft` (items not public in any language now: never published, unpublished or only "
+    "scheduled; shown as working copies) or `all` (every item as its working copy). "
+    "`draft` and `all` need a `preview` token or higher."
+)
 
 
 class ReadArgs(Schema):
@@ -32,13 +52,21 @@ class ReadArgs(Schema):
     version = fields.String(
         load_default="live",
         validate=validate.OneOf(["live", "draft"]),
-        metadata={"description": "`draft` reads the working copy (needs a preview token)."},
+        metadata={
+            "description": "`draft` reads the working copy (needs a `preview` token or "
+            "higher). With `lang=all` a detail is then the editing representation, whose "
+            "`ETag` is the one `If-Match` of a write expects."
+        },
     )
 
 
 class ListArgs(ReadArgs):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
+    status = fields.String(
+        validate=validate.OneOf(PUBLICATION_STATUSES),
+        metadata={"description": STATUS_DESCRIPTION},
+    )
 
 
 def list_args_schema(
@@ -121,13 +149,6 @@ class SummarySchema(Schema):
     url = fields.String(required=True)
 
 
-class EditTranslationBase(Schema):
-    slug = fields.String(
-        validate=validate.Length(min=1, max=200),
-        metadata={"description": "Generated from the title when not given."},
-    )
-
-
 class ProblemSchema(Schema):
     """RFC 9457 problem details."""
 
@@ -140,4 +161,297 @@ class ProblemSchema(Schema):
         keys=fields.String(),
         values=fields.List(fields.String()),
         metadata={"description": "For 422: field path -> messages."},
+    )
+
+
+# --- the editing (write) shape -------------------------------------------------------------
+
+MAX_ID = 2**31 - 1
+TITLE_MAX = 300
+SHORT_TEXT_MAX = 5_000
+RICH_TEXT_MAX = 200_000
+NAME_MAX = 300
+MAX_ITEMS = 200
+SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+READ_ONLY_FIELDS = (
+    "id",
+    "type",
+    "version",
+    "created_at",
+    "updated_at",
+    "created_by",
+    "updated_by",
+    "publication",
+)
+
+
+class Text(fields.String):
+    """A string to store: Unicode NFC, no NUL and no unpaired surrogates (no database takes
+    those), lengths checked on the normalised text."""
+
+    default_error_messages = {"invalid_text": N_("Contains characters that are not allowed.")}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text:
+            raise self.make_error("invalid_text")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise self.make_error("invalid_text") from exc
+        return nfc(text)
+
+
+def rich_text(**kwargs: Any) -> Text:
+    """An HTML field: cleaned to the allowlist on the way in (scripts, event handlers,
+    styles and `javascript:` URLs removed)."""
+    return Text(
+        allow_none=True,
+        validate=validate.Length(max=RICH_TEXT_MAX),
+        metadata={
+            "description": "HTML, cleaned on the way in to paragraphs, headings, lists, "
+            "links, emphasis and tables."
+        },
+        **kwargs,
+    )
+
+
+def plain_text(max_length: int, *, required: bool = False, **kwargs: Any) -> Text:
+    """A translated or untranslated plain-text field; required ones may not be empty."""
+    if required:
+        return Text(required=True, validate=validate.Length(min=1, max=max_length), **kwargs)
+    return Text(allow_none=True, validate=validate.Length(max=max_length), **kwargs)
+
+
+def validate_language(value: str) -> None:
+    if value not in supported_languages():
+        raise ValidationError(
+            N_("Not a supported language; use one of: {languages}.").format(
+                languages=", ".join(supported_languages())
+            )
+        )
+
+
+def language_field(**kwargs: Any) -> fields.String:
+    return fields.String(
+        validate=validate_language,
+        metadata={"description": "A configured language code (default: `de`, `en`)."},
+        **kwargs,
+    )
+
+
+def entity_id(**kwargs: Any) -> fields.Integer:
+    """The id of another item (it must exist and be of the right type)."""
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+def item_ids(target: str) -> fields.List:
+    """Relation kind `items`: an ordered list of ids."""
+    return fields.List(
+        entity_id(),
+        validate=validate.Length(max=MAX_ITEMS),
+        metadata={"description": f"Ids of {target}, in order."},
+    )
+
+
+def item_id(target: str) -> fields.Integer:
+    """Relation kind `item`: one id or null."""
+    return entity_id(allow_none=True, metadata={"description": f"Id of the {target} or null."})
+
+
+def names(max_length: int, description: str) -> fields.List:
+    """Relation kind `names` (tags) and plain lists of names (funders, partners)."""
+    return fields.List(
+        Text(validate=validate.Length(min=1, max=max_length)),
+        validate=validate.Length(max=MAX_ITEMS),
+        metadata={"description": description},
+    )
+
+
+class AuthorEditSchema(Schema):
+    """An author: one of the institute's people (`person`) or an external `name`."""
+
+    person = entity_id(allow_none=True, metadata={"description": "Id of a person."})
+    name = plain_text(NAME_MAX, metadata={"description": "An external author's name."})
+
+    @validates_schema
+    def _person_or_name(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if (data.get("person") is None) == (not data.get("name")):
+            raise ValidationError(N_("Give either person or name."), "_schema")
+
+
+class MemberEditSchema(Schema):
+    """A project member: a person and the role in the project."""
+
+    person = entity_id(required=True, metadata={"description": "Id of a person."})
+    role = fields.String(load_default="member", validate=validate.OneOf(["lead", "member"]))
+
+
+class EditTranslationBase(Schema):
+    """Fields every translation has in the write shape."""
+
+    slug = fields.String(
+        validate=[validate.Length(min=1, max=MAX_SLUG), validate.Regexp(SLUG_PATTERN)],
+        metadata={
+            "description": "Lowercase ASCII words joined by `-`. Generated from the title "
+            "(German transliteration) when a translation is created without one; a generated "
+            "slug that is taken gets a numbered suffix (`-2`), a given one that is taken is "
+            "a 409. A changed slug answers with a 301 from the old one once published."
+        },
+    )
+
+
+class Translations(fields.Dict):
+    """``{"de": {...}, "en": {...}}``: keys are configured languages, ``null`` removes one.
+
+    Errors are reported under ``<lang>.<field>`` (not marshmallow's ``value`` wrapper), so a
+    problem document names ``translations.en.title``.
+    """
+
+    def __init__(self, schema: type[Schema], **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "metadata",
+            {
+                "description": "Per language (`de`, `en`, … as configured) the translated "
+                "fields. In a PATCH, a language that is left out stays as it is, `null` "
+                "removes that translation, and only the fields named change."
+            },
+        )
+        super().__init__(
+            keys=fields.String(), values=fields.Nested(schema, allow_none=True), **kwargs
+        )
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, Mapping):
+            raise self.make_error("invalid")
+        assert self.value_field is not None
+        result: dict[str, Any] = {}
+        errors: dict[str, Any] = {}
+        for lang, values in value.items():
+            try:
+                validate_language(lang)
+                result[lang] = self.value_field.deserialize(values, **kwargs)
+            except ValidationError as error:
+                errors[lang] = error.messages
+        if errors:
+            raise ValidationError(errors, valid_data=result)
+        return result
+
+
+class PublicationSchema(Schema):
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(["draft", "scheduled", "published"]),
+        metadata={"description": "`draft` (not public), `scheduled` or `published`."},
+    )
+    visible_from = fields.DateTime(
+        allow_none=True, metadata={"description": "When this language is (or goes) public."}
+    )
+
+
+class EditSchemaBase(Schema):
+    """The editing representation (`lang=all&version=draft`) and the write body.
+
+    The read-only fields of the representation may be sent back unchanged (they are ignored),
+    so what a GET returns can be edited and PATCHed as it is. Any other unknown field is a
+    422.
+    """
+
+    id = fields.Integer(dump_only=True)
+    type = fields.String(dump_only=True)
+    version = fields.Integer(
+        dump_only=True, metadata={"description": "Bumped by every write (the ETag follows it)."}
+    )
+    created_at = fields.DateTime(dump_only=True)
+    updated_at = fields.DateTime(dump_only=True)
+    created_by = fields.String(dump_only=True, allow_none=True)
+    updated_by = fields.String(dump_only=True, allow_none=True)
+    publication = fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(PublicationSchema),
+        dump_only=True,
+        metadata={"description": "Per language of the item: public, scheduled or draft."},
+    )
+
+    @pre_load
+    def _drop_read_only(self, data: Any, **_kwargs: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        return {key: value for key, value in data.items() if key not in READ_ONLY_FIELDS}
+
+    @validates_schema
+    def _needs_a_translation(self, data: dict[str, Any], partial: Any = None, **_: Any) -> None:
+        if partial or "translations" not in data:
+            return
+        if not any(values is not None for values in data["translations"].values()):
+            raise ValidationError(N_("At least one translation is needed."), "translations")
+
+
+def patch_schema(edit_schema: type[EditSchemaBase]) -> type[EditSchemaBase]:
+    """The PATCH body of a resource: the edit shape with every field optional."""
+
+    def __init__(self: EditSchemaBase, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("partial", True)
+        edit_schema.__init__(self, *args, **kwargs)
+
+    name = edit_schema.__name__.replace("EditSchema", "PatchSchema")
+    doc = (
+        "Changes to an item: only the fields named change (a missing field stays as it is). "
+        "A translation that is new must carry its required fields."
+    )
+    return type(name, (edit_schema,), {"__init__": __init__, "__doc__": doc})
+
+
+class PublishArgs(Schema):
+    languages = fields.List(
+        language_field(),
+        validate=validate.Length(min=1),
+        metadata={"description": "Languages to publish; default: every translation there is."},
+    )
+    publish_at = fields.AwareDateTime(
+        metadata={
+            "description": "When the languages go public (ISO 8601 with offset); default now. "
+            "A future time schedules them: they appear on their own then."
+        }
+    )
+
+
+class UnpublishArgs(Schema):
+    languages = fields.List(
+        language_field(),
+        validate=validate.Length(min=1),
+        metadata={"description": "Languages to take down; default: all."},
+    )
+
+
+class DeleteArgs(Schema):
+    hard = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "`true` (admins only) removes every trace of the item, revisions "
+            "included, instead of the default soft delete."
+        },
+    )
+
+
+class RevisionSummarySchema(Schema):
+    number = fields.Integer(required=True)
+    action = fields.String(
+        required=True,
+        metadata={"description": "create, update, publish, unpublish, delete or restore:<number>."},
+    )
+    created_at = fields.DateTime(required=True)
+    created_by = fields.String(allow_none=True, metadata={"description": "The token's name."})
+
+
+class RevisionListSchema(Schema):
+    items = fields.List(fields.Nested(RevisionSummarySchema), required=True)
+
+
+def revision_schema(name: str, edit_schema: type[Schema]) -> type[Schema]:
+    """One revision with its snapshot (the editing representation after that change)."""
+    return type(
+        name,
+        (RevisionSummarySchema,),
+        {"snapshot": fields.Nested(edit_schema, required=True)},
     )

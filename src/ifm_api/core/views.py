@@ -9,6 +9,7 @@ from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema
+from sqlalchemy import ColumnElement
 
 from ifm_api.core.auth import require_role
 from ifm_api.core.content import (
@@ -17,16 +18,25 @@ from ifm_api.core.content import (
     find_entity_by_slug,
     get_item,
     list_items,
+    publicly_visible,
 )
 from ifm_api.core.db import utcnow
+from ifm_api.core.editing import edit_etag_data, editing_representation, get_entity
+from ifm_api.core.editor_views import add_editor_endpoints
 from ifm_api.core.errors import BadRequest, NotFound
-from ifm_api.core.feeds import feed_links
 from ifm_api.core.http import json_response, pagination_links, redirect_response
 from ifm_api.core.i18n import ALL, default_language, select_language
 from ifm_api.core.models import DRAFT, LIVE
-from ifm_api.core.schemas import ProblemSchema, ReadArgs, page_schema
+from ifm_api.core.schemas import (
+    PUBLICATION_STATUSES,
+    EditSchemaBase,
+    ProblemSchema,
+    ReadArgs,
+    page_schema,
+)
 
 API_PREFIX = "/api/v1"
+WORKING_COPY_STATUSES = ("draft", "all")
 
 
 def parse_include(spec: ResourceSpec, raw: str | None) -> frozenset[str]:
@@ -44,10 +54,13 @@ def parse_include(spec: ResourceSpec, raw: str | None) -> frozenset[str]:
 
 
 def read_context(spec: ResourceSpec, args: dict[str, Any]) -> ReadContext:
-    """How this request reads: language, fallback, includes, and live or draft."""
+    """How this request reads: language, fallback, includes, and live or draft.
+
+    ``version=draft`` and ``status=draft|all`` read working copies (preview token or higher).
+    """
     lang = select_language(allow_all=True)
     state = LIVE
-    if args.get("version") == DRAFT:
+    if args.get("version") == DRAFT or args.get("status") in WORKING_COPY_STATUSES:
         require_role("preview")
         state = DRAFT
     settings = current_app.config["IFM"]
@@ -61,6 +74,16 @@ def read_context(spec: ResourceSpec, args: dict[str, Any]) -> ReadContext:
         site_url=settings.site_url,
         url_templates=settings.url_templates,
     )
+
+
+def publication_conditions(
+    spec: ResourceSpec, ctx: ReadContext, status: str | None
+) -> list[ColumnElement[bool]]:
+    """``status=published`` among working copies: items public now; ``draft``: the others."""
+    if ctx.state != DRAFT or status not in ("draft", "published"):
+        return []
+    public = publicly_visible(spec, ctx.now)
+    return [public] if status == "published" else [~public]
 
 
 def content_language(ctx: ReadContext, item: dict[str, Any] | None = None) -> str | None:
@@ -91,9 +114,11 @@ def content_blueprint(
     *,
     item_schema: type[Schema],
     list_args: type[Schema],
+    edit_schema: type[EditSchemaBase],
     description: str,
 ) -> Blueprint:
-    """Read endpoints of one content type: list, detail by id, detail by slug."""
+    """The endpoints of one content type: reads (list, detail by id, detail by slug) and
+    the editors' writes (see ``core.editor_views``)."""
     blp = Blueprint(
         spec.key, __name__, url_prefix=f"{API_PREFIX}/{spec.segment}", description=description
     )
@@ -108,9 +133,15 @@ def content_blueprint(
         @blp.alt_response(400, schema=ProblemSchema, description="Bad query parameter.")
         @blp.doc(summary=f"List {noun}")
         def get(self, args: dict[str, Any]) -> Any:
-            """Published items in one language, paginated, filtered and sorted."""
+            """Published items in one language, paginated, filtered and sorted.
+
+            With a `preview` token or higher, `version=draft` and `status=draft|all` list
+            working copies instead.
+            """
             ctx = read_context(spec, args)
-            filters = {**args, "today": ctx.now.date()}
+            publication = args.get("status") if args.get("status") in PUBLICATION_STATUSES else None
+            filters = {**args, "status": None if publication else args.get("status")}
+            filters["today"] = ctx.now.date()
             items, total = list_items(
                 spec,
                 ctx,
@@ -118,6 +149,7 @@ def content_blueprint(
                 page_size=args["page_size"],
                 sort=args["sort"],
                 filters=filters,
+                extra_conditions=publication_conditions(spec, ctx, publication),
             )
             pages = math.ceil(total / args["page_size"]) if total else 0
             body = {
@@ -134,10 +166,14 @@ def content_blueprint(
                 body,
                 content_language=content_language(ctx),
                 public=ctx.state == LIVE,
-                links=[*pagination_links(args["page"], pages), *feed_links(spec, ctx.lang)],
+                links=pagination_links(args["page"], pages),
             )
 
     def _detail(ctx: ReadContext, entity_id: int) -> Any:
+        if ctx.lang == ALL and ctx.state == DRAFT:
+            entity = get_entity(spec, entity_id)
+            body = editing_representation(spec, entity)
+            return json_response(blp, body, public=False, etag_data=edit_etag_data(entity))
         item = get_item(spec, ctx, entity_id)
         if item is None:
             raise NotFound("item_not_found", detail_args={"resource": noun, "id": entity_id})
@@ -157,7 +193,12 @@ def content_blueprint(
         @blp.alt_response(404, schema=ProblemSchema, description="No such published item.")
         @blp.doc(summary=f"Read one of the {noun} by id")
         def get(self, args: dict[str, Any], item_id: int) -> Any:
-            """One item in the chosen language (or `lang=all` for every translation)."""
+            """One item in the chosen language (or `lang=all` for every translation).
+
+            `lang=all&version=draft` (a `preview` token or higher) is the editing
+            representation (see the create/change endpoints for its schema) with the `ETag`
+            that `If-Match` of a write expects.
+            """
             return _detail(read_context(spec, args), item_id)
 
     @blp.route("/slug/<string:slug>")
@@ -183,4 +224,5 @@ def content_blueprint(
             target = f"{ctx.api_root}/{spec.segment}/slug/{item['slug']}{query}"
             return redirect_response(blp, target, public=ctx.state == LIVE)
 
+    add_editor_endpoints(blp, spec, edit_schema=edit_schema, noun=noun)
     return blp

@@ -4,7 +4,7 @@ from marshmallow import fields, validate
 
 from ifm_api.core.schemas import list_args_schema
 from ifm_api.core.views import content_blueprint
-from ifm_api.news.schemas import NewsItemSchema
+from ifm_api.news.schemas import NewsItemEditSchema, NewsItemSchema
 from ifm_api.news.service import SPEC
 
 NewsQueryArgs = list_args_schema(
@@ -24,5 +24,6 @@ blp = content_blueprint(
     SPEC,
     item_schema=NewsItemSchema,
     list_args=NewsQueryArgs,
+    edit_schema=NewsItemEditSchema,
     description="News items of the institute, newest first.",
 )

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from marshmallow import fields
 
-from ifm_api.core.schemas import ItemBaseSchema, SummarySchema
+from ifm_api.core.schemas import (
+    SHORT_TEXT_MAX,
+    TITLE_MAX,
+    EditSchemaBase,
+    EditTranslationBase,
+    ItemBaseSchema,
+    SummarySchema,
+    Translations,
+    item_ids,
+    names,
+    plain_text,
+    rich_text,
+)
 
 
 class NewsItemSchema(ItemBaseSchema):
@@ -28,3 +40,25 @@ class NewsItemSchema(ItemBaseSchema):
     reports = fields.List(
         fields.Nested(SummarySchema), metadata={"description": "Full items with include=reports."}
     )
+
+
+class NewsItemTranslationEditSchema(EditTranslationBase):
+    """The translated fields of a news item."""
+
+    title = plain_text(TITLE_MAX, required=True)
+    teaser = plain_text(SHORT_TEXT_MAX, metadata={"description": "Plain text."})
+    body = rich_text()
+
+
+class NewsItemEditSchema(EditSchemaBase):
+    """A news item in every language: the write shape (and `lang=all&version=draft`)."""
+
+    translations = Translations(NewsItemTranslationEditSchema, required=True)
+    published_at = fields.AwareDateTime(
+        allow_none=True,
+        metadata={"description": "Date shown (ISO 8601 with offset); set by the first publish."},
+    )
+    people = item_ids("people")
+    projects = item_ids("projects")
+    reports = item_ids("reports")
+    tags = names(100, "Tags (plain words).")

@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, ValidationError, fields, validate
 
-from ifm_api.core.schemas import ItemBaseSchema, SummarySchema
+from ifm_api.core.messages import N_
+from ifm_api.core.schemas import (
+    EditSchemaBase,
+    EditTranslationBase,
+    ItemBaseSchema,
+    SummarySchema,
+    Text,
+    Translations,
+    entity_id,
+    item_id,
+    plain_text,
+    rich_text,
+)
+
+ORCID_PATTERN = r"^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$"
+PHONE_PATTERN = r"^\+?[0-9 ()./-]+$"
 
 
 class PortraitSchema(Schema):
@@ -29,3 +44,48 @@ class PersonSchema(ItemBaseSchema):
     status = fields.String(required=True, metadata={"description": "current or alumni."})
     portrait = fields.Nested(PortraitSchema, allow_none=True)
     research_area = fields.Nested(SummarySchema, allow_none=True)
+
+
+def validate_orcid(value: str) -> None:
+    """The ORCID iD's check digit (ISO 7064 MOD 11-2)."""
+    digits = value.replace("-", "")
+    total = 0
+    for char in digits[:-1]:
+        total = (total + int(char)) * 2
+    check = (12 - total % 11) % 11
+    if digits[-1] != ("X" if check == 10 else str(check)):
+        raise ValidationError(N_("Not a valid ORCID iD (check digit)."))
+
+
+class PersonTranslationEditSchema(EditTranslationBase):
+    """The translated fields of a person (both optional)."""
+
+    position = plain_text(200)
+    biography = rich_text()
+
+
+class PersonEditSchema(EditSchemaBase):
+    """A person in every language: the write shape (and `lang=all&version=draft`).
+
+    A person needs at least one translation (it may be empty: `{"de": {}}`); the slug is
+    made from the name.
+    """
+
+    translations = Translations(PersonTranslationEditSchema, required=True)
+    honorific_prefix = plain_text(50, metadata={"description": "`Dr.`, `Prof. Dr.` …"})
+    given_name = plain_text(100, required=True)
+    family_name = plain_text(100, required=True)
+    email = fields.Email(allow_none=True, validate=validate.Length(max=200))
+    phone = Text(
+        allow_none=True, validate=[validate.Length(max=50), validate.Regexp(PHONE_PATTERN)]
+    )
+    orcid = Text(
+        allow_none=True,
+        validate=[validate.Regexp(ORCID_PATTERN), validate_orcid],
+        metadata={"description": "ORCID iD such as `0000-0002-1825-0097` (no URL)."},
+    )
+    is_current = fields.Boolean(metadata={"description": "False: alumni. Default true."})
+    portrait_id = entity_id(
+        allow_none=True, metadata={"description": "Id of an uploaded JPEG/PNG/WebP, or null."}
+    )
+    research_area = item_id("research area")

@@ -2,9 +2,9 @@
 
 from marshmallow import fields, validate
 
-from ifm_api.core.schemas import list_args_schema
+from ifm_api.core.schemas import PUBLICATION_STATUSES, STATUS_DESCRIPTION, list_args_schema
 from ifm_api.core.views import content_blueprint
-from ifm_api.projects.schemas import ProjectSchema
+from ifm_api.projects.schemas import ProjectEditSchema, ProjectSchema
 from ifm_api.projects.service import SPEC, STATUSES
 
 ProjectQueryArgs = list_args_schema(
@@ -12,7 +12,14 @@ ProjectQueryArgs = list_args_schema(
     list(SPEC.sorts),
     SPEC.default_sort,
     {
-        "status": fields.String(validate=validate.OneOf(STATUSES)),
+        "status": fields.String(
+            validate=validate.OneOf([*STATUSES, *PUBLICATION_STATUSES]),
+            metadata={
+                "description": "`planned`, `ongoing` or `completed` (from the dates), or for "
+                f"editors the publication status. {STATUS_DESCRIPTION} To combine both, "
+                "use `version=draft` (all working copies) with a date status."
+            },
+        ),
         "research_area": fields.Integer(),
         "person": fields.Integer(metadata={"description": "Only projects with this member."}),
         "year": fields.Integer(
@@ -26,5 +33,6 @@ blp = content_blueprint(
     SPEC,
     item_schema=ProjectSchema,
     list_args=ProjectQueryArgs,
+    edit_schema=ProjectEditSchema,
     description="Research projects; status (planned, ongoing, completed) follows the dates.",
 )

@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
-from ifm_api.core.schemas import ItemBaseSchema, SummarySchema
+from ifm_api.core.schemas import (
+    MAX_ITEMS,
+    NAME_MAX,
+    SHORT_TEXT_MAX,
+    TITLE_MAX,
+    EditSchemaBase,
+    EditTranslationBase,
+    ItemBaseSchema,
+    MemberEditSchema,
+    SummarySchema,
+    Translations,
+    item_id,
+    names,
+    plain_text,
+    rich_text,
+)
 
 
 class MemberSchema(Schema):
@@ -28,3 +43,29 @@ class ProjectSchema(ItemBaseSchema):
     partners = fields.List(fields.String())
     research_area = fields.Nested(SummarySchema, allow_none=True)
     members = fields.List(fields.Nested(MemberSchema))
+
+
+class ProjectTranslationEditSchema(EditTranslationBase):
+    """The translated fields of a project."""
+
+    title = plain_text(TITLE_MAX, required=True)
+    summary = plain_text(SHORT_TEXT_MAX, metadata={"description": "Plain text."})
+    description = rich_text()
+
+
+class ProjectEditSchema(EditSchemaBase):
+    """A project in every language: the write shape (and `lang=all&version=draft`)."""
+
+    translations = Translations(ProjectTranslationEditSchema, required=True)
+    start_date = fields.Date(allow_none=True)
+    end_date = fields.Date(
+        allow_none=True, metadata={"description": "Open end: null. Not before `start_date`."}
+    )
+    funders = names(NAME_MAX, "Funders, in order.")
+    partners = names(NAME_MAX, "Partners, in order.")
+    research_area = item_id("research area")
+    members = fields.List(
+        fields.Nested(MemberEditSchema),
+        validate=validate.Length(max=MAX_ITEMS),
+        metadata={"description": "People with their role (`lead` or `member`), in order."},
+    )

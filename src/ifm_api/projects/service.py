@@ -15,6 +15,8 @@ from ifm_api.core.content import (
     register,
     translated_value,
 )
+from ifm_api.core.errors import ValidationFailed
+from ifm_api.core.messages import N_
 from ifm_api.projects.models import Project, ProjectTranslation
 
 STATUSES = ("planned", "ongoing", "completed")
@@ -53,6 +55,12 @@ def _filters(stmt: Select[Any], args: dict[str, Any], ctx: ReadContext) -> Selec
     return stmt
 
 
+def _check_dates(row: Project) -> None:
+    """An end before the start is an error, however the two dates arrived (POST or PATCH)."""
+    if row.start_date and row.end_date and row.end_date < row.start_date:
+        raise ValidationFailed(errors={"end_date": [N_("The end date is before the start date.")]})
+
+
 def _derived(row: Project, ctx: ReadContext) -> dict[str, Any]:
     return {"status": project_status(row.start_date, row.end_date, ctx.now.date())}
 
@@ -89,5 +97,6 @@ SPEC = register(
         display_date_field="start_date",
         derived=_derived,
         required_translated=("title",),
+        before_save=_check_dates,
     )
 )

@@ -5,7 +5,7 @@ from marshmallow import fields, validate
 from ifm_api.core.schemas import list_args_schema
 from ifm_api.core.views import content_blueprint
 from ifm_api.reports.models import REPORT_TYPES
-from ifm_api.reports.schemas import ReportSchema
+from ifm_api.reports.schemas import ReportEditSchema, ReportSchema
 from ifm_api.reports.service import SPEC
 
 ReportQueryArgs = list_args_schema(
@@ -24,5 +24,6 @@ blp = content_blueprint(
     SPEC,
     item_schema=ReportSchema,
     list_args=ReportQueryArgs,
+    edit_schema=ReportEditSchema,
     description="Publications (short reports, final reports, working papers, …) with files.",
 )

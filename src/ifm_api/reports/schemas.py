@@ -2,9 +2,31 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+import re
 
-from ifm_api.core.schemas import ItemBaseSchema, SummarySchema
+from marshmallow import Schema, ValidationError, fields, validate
+
+from ifm_api.core.messages import N_
+from ifm_api.core.schemas import (
+    MAX_ITEMS,
+    NAME_MAX,
+    TITLE_MAX,
+    AuthorEditSchema,
+    EditSchemaBase,
+    EditTranslationBase,
+    ItemBaseSchema,
+    SummarySchema,
+    Text,
+    Translations,
+    entity_id,
+    item_id,
+    language_field,
+    plain_text,
+    rich_text,
+)
+from ifm_api.reports.models import REPORT_TYPES
+
+DOI_PATTERN = r"^10\.\d{4,9}/\S+$"
 
 
 class ReportFileSchema(Schema):
@@ -42,3 +64,63 @@ class ReportSchema(ItemBaseSchema):
     files = fields.List(fields.Nested(ReportFileSchema))
     authors = fields.List(fields.Nested(AuthorSchema))
     project = fields.Nested(SummarySchema, allow_none=True)
+
+
+def validate_isbn(value: str) -> None:
+    """ISBN-10 or ISBN-13, hyphens and spaces allowed, check digit verified."""
+    digits = re.sub(r"[- ]", "", value).upper()
+    if re.fullmatch(r"\d{9}[\dX]", digits):
+        total = sum((10 - i) * (10 if c == "X" else int(c)) for i, c in enumerate(digits))
+        valid = total % 11 == 0
+    elif re.fullmatch(r"\d{13}", digits):
+        total = sum((3 if i % 2 else 1) * int(c) for i, c in enumerate(digits))
+        valid = total % 10 == 0
+    else:
+        valid = False
+    if not valid:
+        raise ValidationError(N_("Not a valid ISBN."))
+
+
+class ReportFileEditSchema(Schema):
+    """A file of a report: an uploaded PDF (`POST /api/v1/media`) and its own language."""
+
+    media_id = entity_id(required=True, metadata={"description": "Id of an uploaded PDF."})
+    lang = language_field(required=True)
+    label = plain_text(200)
+
+
+class ReportTranslationEditSchema(EditTranslationBase):
+    """The translated fields of a report."""
+
+    title = plain_text(TITLE_MAX, required=True)
+    abstract = rich_text()
+
+
+class ReportEditSchema(EditSchemaBase):
+    """A report in every language: the write shape (and `lang=all&version=draft`)."""
+
+    translations = Translations(ReportTranslationEditSchema, required=True)
+    publication_date = fields.Date(allow_none=True)
+    report_type = fields.String(validate=validate.OneOf(REPORT_TYPES))
+    series = plain_text(200)
+    number = plain_text(50)
+    doi = Text(
+        allow_none=True,
+        validate=[validate.Length(max=200), validate.Regexp(DOI_PATTERN)],
+        metadata={"description": "A DOI such as `10.1000/182` (no URL prefix)."},
+    )
+    isbn = Text(allow_none=True, validate=[validate.Length(max=20), validate_isbn])
+    external_url = Text(
+        allow_none=True,
+        validate=[validate.Length(max=500), validate.URL(schemes={"http", "https"})],
+        metadata={"description": "The publisher's page."},
+    )
+    authors = fields.List(
+        fields.Nested(AuthorEditSchema),
+        validate=validate.Length(max=MAX_ITEMS),
+        metadata={"description": f"In order; a person id or an external name (<= {NAME_MAX})."},
+    )
+    project = item_id("project")
+    files = fields.List(
+        fields.Nested(ReportFileEditSchema), validate=validate.Length(max=MAX_ITEMS)
+    )

@@ -2,7 +2,7 @@
 
 from ifm_api.core.schemas import list_args_schema
 from ifm_api.core.views import content_blueprint
-from ifm_api.research_areas.schemas import ResearchAreaSchema
+from ifm_api.research_areas.schemas import ResearchAreaEditSchema, ResearchAreaSchema
 from ifm_api.research_areas.service import SPEC
 
 ResearchAreaQueryArgs = list_args_schema(
@@ -13,5 +13,6 @@ blp = content_blueprint(
     SPEC,
     item_schema=ResearchAreaSchema,
     list_args=ResearchAreaQueryArgs,
+    edit_schema=ResearchAreaEditSchema,
     description="The institute's research areas (teams).",
 )

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from marshmallow import fields
+from marshmallow import fields, validate
 
-from ifm_api.core.schemas import ItemBaseSchema
+from ifm_api.core.schemas import (
+    TITLE_MAX,
+    EditSchemaBase,
+    EditTranslationBase,
+    ItemBaseSchema,
+    Translations,
+    plain_text,
+    rich_text,
+)
 
 
 class ResearchAreaSchema(ItemBaseSchema):
@@ -13,3 +21,21 @@ class ResearchAreaSchema(ItemBaseSchema):
     name = fields.String(required=True)
     description = fields.String(allow_none=True, metadata={"description": "Cleaned HTML."})
     sort_order = fields.Integer(required=True)
+
+
+class ResearchAreaTranslationEditSchema(EditTranslationBase):
+    """The translated fields of a research area."""
+
+    name = plain_text(TITLE_MAX, required=True)
+    description = rich_text()
+
+
+class ResearchAreaEditSchema(EditSchemaBase):
+    """A research area in every language: the write shape (and `lang=all&version=draft`)."""
+
+    translations = Translations(ResearchAreaTranslationEditSchema, required=True)
+    sort_order = fields.Integer(
+        strict=True,
+        validate=validate.Range(min=-1_000_000, max=1_000_000),
+        metadata={"description": "Position in lists (ascending). Default 0."},
+    )
