@@ -23,9 +23,7 @@ from ifm_api.core.editing import get_entity, publish_item, update_item
 from ifm_api.core.media import store_file
 
 SITE = "https://www.ifm.example"
-XML_FEEDS = [
-    (resource, fmt) for resource in ("news", "reports") for fmt in ("rss", "atom")
-]  # fmt: skip
+XML_FEEDS = [(resource, fmt) for resource in ("news", "reports") for fmt in ("rss", "atom")]
 ALL_FEEDS = [(resource, fmt) for resource in ("news", "reports") for fmt in ("rss", "atom", "json")]
 MEDIA_TYPES = {
     "rss": "application/rss+xml",
@@ -218,6 +216,19 @@ def test_reader_feed_leaves_out_items_without_translation(client: FlaskClient, m
     news(make_item, "Zweisprachig", "Bilingual", published_at=datetime(2020, 1, 1, tzinfo=UTC))
     assert titles(client, "news", "rss", "en") == ["Bilingual"]
     assert titles(client, "news", "rss", "de") == ["Nur auf Deutsch", "Zweisprachig"]
+
+
+def test_reader_feed_never_fills_fields_from_another_language(client: FlaskClient, make_item):
+    news(
+        make_item,
+        {"title": "Titel", "teaser": "Deutscher Anriss", "body": "<p>Deutsch</p>"},
+        {"title": "Title", "body": "<p>English</p>"},
+    )
+    [item] = client.get("/feeds/news.json?lang=en").get_json()["items"]
+    assert item["content_html"] == "<p>English</p>"
+    assert "summary" not in item
+    [entry] = parsed(client, "/feeds/news.atom?lang=en").entries
+    assert "Deutsch" not in str(entry)
 
 
 def test_reader_feed_in_unsupported_language_is_400_problem(client: FlaskClient):

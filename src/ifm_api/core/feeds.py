@@ -268,7 +268,7 @@ def read_feed(spec: ResourceSpec, ctx: ReadContext, *, fmt: FeedFormat, limit: i
 # --- writing -------------------------------------------------------------------------------
 
 
-class _Entry(FeedEntry):  # type: ignore[misc]
+class _Entry(FeedEntry):
     """feedgen 1.0 writes an Atom entry's links with ``href`` only; add their attributes back.
 
     Without this an enclosure would come out as a second plain (alternate) link.
