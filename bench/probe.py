@@ -3,6 +3,7 @@
     .venv/bin/python bench/probe.py paths   --database-url URL           # "name<TAB>path" lines
     .venv/bin/python bench/probe.py queries --database-url URL --label L # one QUERIES line each
     .venv/bin/python bench/probe.py profile --database-url URL [--path P] [--requests 200]
+    .venv/bin/python bench/probe.py sample  ...  # the same with pyinstrument (if importable)
     .venv/bin/python bench/probe.py versions
 
 Runs the app with the Flask test client against the seeded database (no product hook needed):
@@ -170,16 +171,75 @@ KEY_FUNCTIONS = (
 )
 
 
+BUILTIN_GROUPS = (
+    ("SQL: DB driver (sqlite3/psycopg)", ("sqlite3", "psycopg", "Cursor.", "Connection.")),
+    ("JSON encoding (orjson)", ("orjson", "dumps")),
+    ("ETag hashing (hashlib)", ("sha1", "hashlib")),
+)
+
+
 def _group(filename: str, function: str) -> str:
-    where = f"{filename} {function}".replace(os.sep, "/")
-    for label, needles in GROUPS:
-        if any(f"/{n}/" in where or f"/{n}." in where or f"'{n}" in where for n in needles):
-            return label
-        if filename == "~" and any(n in function for n in needles):
-            return label
-    if filename == "~":
+    """Which library a function's own time belongs to (C builtins by their name)."""
+    if filename in ("~", "<built-in>"):
+        for label, needles in BUILTIN_GROUPS:
+            if any(n in function for n in needles):
+                return label
         return "Python builtins (list/dict/str methods …)"
+    where = filename.replace(os.sep, "/")
+    for label, needles in GROUPS:
+        if any(f"/{n}/" in where or where.endswith(f"/{n}.py") for n in needles):
+            return label
     return "other Python (stdlib, test client, …)"
+
+
+def _driver_frame(file_path: str, function: str) -> bool:
+    """SQLAlchemy frames whose own time is the DB driver's C code (sampling profilers see
+    the C call as the Python caller's own time)."""
+    where = file_path.replace(os.sep, "/")
+    return (where.endswith("sqlalchemy/engine/default.py") and function.startswith("do_")) or (
+        where.endswith("sqlalchemy/engine/cursor.py") and function.startswith("fetch")
+    )
+
+
+def cmd_sample(app: Flask, args: argparse.Namespace) -> None:
+    """Like ``profile`` with pyinstrument (sampling, little overhead) when it is importable."""
+    from pyinstrument import Profiler
+
+    client = app.test_client()
+    cold = args.cache == "cold"
+    for _ in range(5):
+        client.get(args.path)
+    profiler = Profiler(interval=0.001)
+    started = time.perf_counter()
+    for _ in range(args.requests):
+        if cold:
+            clear_cache(app)
+        profiler.start()
+        client.get(args.path)
+        profiler.stop()
+    wall = (time.perf_counter() - started) * 1000 / args.requests
+    groups: dict[str, float] = defaultdict(float)
+
+    def walk(frame: Any) -> None:
+        children = [c for c in frame.children if not c.is_synthetic]
+        own = frame.time - sum(c.time for c in children)
+        path, function = frame.file_path or "~", frame.function or ""
+        label = "SQL: DB driver (sqlite3/psycopg)" if _driver_frame(path, function) else None
+        groups[label or _group(path, function)] += own
+        for child in children:
+            walk(child)
+
+    root = profiler.last_session.root_frame() if profiler.last_session else None
+    if root is None:
+        raise SystemExit("probe: no samples")
+    walk(root)
+    total = sum(groups.values())
+    print(f"pyinstrument profile of {args.requests} x GET {args.path} ({args.cache} cache)")
+    print(f"wall {wall:.2f} ms/request (with profiler), own time by library:")
+    for label, seconds in sorted(groups.items(), key=lambda kv: -kv[1]):
+        print(f"  {100 * seconds / total:5.1f} %  {label}")
+    if args.top:
+        print(profiler.output_text(unicode=True, color=False, show_all=False))
 
 
 def cmd_profile(app: Flask, args: argparse.Namespace) -> None:
@@ -232,7 +292,7 @@ def versions() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("command", choices=("paths", "queries", "profile", "versions"))
+    parser.add_argument("command", choices=("paths", "queries", "profile", "sample", "versions"))
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"), required=False)
     parser.add_argument("--base-url", default="http://localhost/")
     parser.add_argument("--label", default="product")
@@ -254,7 +314,13 @@ def main(argv: list[str] | None = None) -> int:
     if not args.database_url:
         parser.error("--database-url or DATABASE_URL is needed")
     app = make_app(args.database_url)
-    {"paths": cmd_paths, "queries": cmd_queries, "profile": cmd_profile}[args.command](app, args)
+    commands = {
+        "paths": cmd_paths,
+        "queries": cmd_queries,
+        "profile": cmd_profile,
+        "sample": cmd_sample,
+    }
+    commands[args.command](app, args)
     return 0
 
 

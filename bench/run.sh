@@ -13,6 +13,9 @@
 # 4. prints lib.sh's table and bench/report.py's side-by-side table (ratios to the peers)
 # Raw lines: bench/run/product-<UTC>.txt; report: bench/run/report-<UTC>.md.
 # Env: SIZES="1000 20000 100000" CACHE_MODES="cached uncached" BENCH_PORT=18100
+#      BENCH_REF=<git ref> measures that commit instead of the working tree: `git archive` of it
+#      into bench/run/src-<sha>/, imported first through PYTHONPATH (e.g. BENCH_REF=HEAD while
+#      files are being edited, or to compare two commits)
 #      DATABASE_URL (PostgreSQL: postgresql+psycopg://user@host:5432/name -> databases name_N)
 #      PEERS=1 runs ../shared/peers/run.sh first (same settings, same SIZES up to 20000) and
 #      compares with that run; otherwise with the peers' recorded run (bench/peers-recorded.txt)
@@ -34,6 +37,18 @@ RAW="$RUN/product-$STAMP.txt"
 PIDF="$RUN/gunicorn.pid"
 B="http://127.0.0.1:$BENCH_PORT"
 mkdir -p "$RUN/media"
+
+APP_ROOT="$ROOT"        # where wsgi.py, src/ and migrations/ of the measured code are
+if [ -n "${BENCH_REF:-}" ]; then
+  sha="$(git -C "$ROOT" rev-parse --short "$BENCH_REF^{commit}")"
+  APP_ROOT="$RUN/src-$sha"
+  if [ ! -d "$APP_ROOT" ]; then
+    rm -rf "$APP_ROOT.tmp" && mkdir -p "$APP_ROOT.tmp"
+    git -C "$ROOT" archive "$sha" | tar -x -C "$APP_ROOT.tmp"
+    mv "$APP_ROOT.tmp" "$APP_ROOT"
+  fi
+  export PYTHONPATH="$APP_ROOT/src${PYTHONPATH:+:$PYTHONPATH}"
+fi
 
 if ! command -v wrk >/dev/null; then
   if [ "$(id -u)" = 0 ]; then
@@ -60,7 +75,7 @@ trap 'exit 130' INT TERM
 
 start_server() {  # start_server DATABASE_URL LOG [ENV=VALUE ...]
   local url="$1" log="$2"; shift 2
-  (cd "$ROOT" && exec env DATABASE_URL="$url" IFM_MEDIA_ROOT="$RUN/media" "$@" \
+  (cd "$APP_ROOT" && exec env DATABASE_URL="$url" IFM_MEDIA_ROOT="$RUN/media" "$@" \
      "$GUNICORN" --workers 2 --worker-class sync --bind "127.0.0.1:$BENCH_PORT" wsgi:app) \
     > "$log" 2>&1 &
   echo $! > "$PIDF"
@@ -90,7 +105,11 @@ fi
 {
   echo "# run-product $STAMP duration=${DURATION}s conns=$CONNS threads=$THREADS runs=$RUNS lat_conns=$LAT_CONNS lat_duration=${LAT_DURATION}s sizes=$SIZES cache_modes=$CACHE_MODES"
   echo "# versions: $("$PY" "$HERE/probe.py" versions), wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}')"
-  echo "# commit: $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- src 2>/dev/null || echo ' (+ uncommitted changes in src/)')"
+  if [ -n "${BENCH_REF:-}" ]; then
+    echo "# commit: $sha (BENCH_REF=$BENCH_REF, from git archive)"
+  else
+    echo "# commit: $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- src migrations 2>/dev/null || echo ' + uncommitted changes in src/ or migrations/')"
+  fi
   echo "# machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)"
 } | tee "$RAW"
 
