@@ -46,7 +46,12 @@ def json_response(
         common["Link"] = ", ".join(links)
     common.update(headers or {})
     etag_source = etag_data if etag_data is not None else hashlib.sha1(data).hexdigest()
-    g.ifm_not_modified_headers = {"ETag": f'"{blp._generate_etag(etag_source)}"', **common}
+    etag = blp._generate_etag(etag_source)
+    g.ifm_not_modified_headers = {"ETag": f'"{etag}"', **common}
+    if request.method in ("GET", "HEAD") and request.if_none_match.contains_weak(etag):
+        # If-None-Match compares weakly (RFC 9110 13.1.2): proxies that compress turn our
+        # ETags into W/"…", and flask-smorest alone would only match strong ones.
+        raise NotModified()
     if request.method in ("GET", "HEAD", "POST", "PATCH", "PUT"):
         blp.set_etag(etag_source)
     response = Response(data, status=status, mimetype=JSON)
