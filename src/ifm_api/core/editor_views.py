@@ -8,6 +8,7 @@ editing representation and its ``ETag`` — the one ``If-Match`` expects next.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -88,6 +89,17 @@ class StrictJsonParser(FlaskParser):
             self._handle_invalid_json_error(exc, req)
 
 
+def operation(blp: Blueprint, summary: str, **doc: Any) -> Callable[[Any], Any]:
+    """Document a view: a summary naming the resource, the whole docstring as description
+    (flask-smorest would drop its first line once a summary is given), bearer auth."""
+
+    def decorate(view: Any) -> Any:
+        description = inspect.cleandoc(view.__doc__ or "")
+        return blp.doc(summary=summary, description=description, security=BEARER_AUTH, **doc)(view)
+
+    return decorate
+
+
 def problems(blp: Blueprint, *codes: int) -> Callable[[Any], Any]:
     """Document these problem responses on a view."""
 
@@ -161,7 +173,7 @@ def add_editor_endpoints(
         @blp.arguments(edit_schema)
         @blp.response(201, edit_schema, description="The new draft (editing representation).")
         @problems(blp, 400, 401, 403, 409, 415, 422)
-        @blp.doc(security=BEARER_AUTH, summary=f"Create one of the {noun} (a draft)")
+        @operation(blp, f"Create one of the {noun} (a draft)")
         def post(self, data: dict[str, Any]) -> Any:
             """A new item as a draft, invisible to the public until it is published.
 
@@ -181,7 +193,7 @@ def add_editor_endpoints(
         @blp.arguments(patch_body)
         @blp.response(200, edit_schema, description="The changed working copy.")
         @problems(blp, 400, 401, 403, 404, 409, 415, 422)
-        @blp.doc(security=BEARER_AUTH, summary=f"Change one of the {noun}")
+        @operation(blp, f"Change one of the {noun}")
         def patch(self, data: dict[str, Any], item_id: int) -> Any:
             """Change only the fields named, in the working copy (the public version stays
             until the next publish).
@@ -204,7 +216,7 @@ def add_editor_endpoints(
         @blp.arguments(DeleteArgs, location="query")
         @blp.response(204, description="Deleted.")
         @problems(blp, 401, 403, 404)
-        @blp.doc(security=BEARER_AUTH, summary=f"Delete one of the {noun}")
+        @operation(blp, f"Delete one of the {noun}")
         def delete(self, args: dict[str, Any], item_id: int) -> Any:
             """Take the item down: it disappears from every read, public and editor.
 
@@ -231,9 +243,9 @@ def add_editor_endpoints(
         @blp.arguments(PublishArgs, required=False)
         @blp.response(200, edit_schema, description="The item with its new publication state.")
         @problems(blp, 400, 401, 403, 404, 409, 412, 415, 422)
-        @blp.doc(
-            security=BEARER_AUTH,
-            summary=f"Publish one of the {noun} (all or some languages, now or later)",
+        @operation(
+            blp,
+            f"Publish one of the {noun} (all or some languages, now or later)",
             parameters=[OPTIONAL_IF_MATCH],
         )
         def post(self, args: dict[str, Any], item_id: int) -> Any:
@@ -265,9 +277,9 @@ def add_editor_endpoints(
         @blp.arguments(UnpublishArgs, required=False)
         @blp.response(200, edit_schema, description="The item with its new publication state.")
         @problems(blp, 400, 401, 403, 404, 412, 415, 422)
-        @blp.doc(
-            security=BEARER_AUTH,
-            summary=f"Unpublish one of the {noun} (all or some languages)",
+        @operation(
+            blp,
+            f"Unpublish one of the {noun} (all or some languages)",
             parameters=[OPTIONAL_IF_MATCH],
         )
         def post(self, args: dict[str, Any], item_id: int) -> Any:
@@ -291,7 +303,7 @@ def add_editor_endpoints(
         @blp.etag
         @blp.response(200, RevisionListSchema)
         @problems(blp, 401, 403, 404)
-        @blp.doc(security=BEARER_AUTH, summary=f"List the revisions of one of the {noun}")
+        @operation(blp, f"List the revisions of one of the {noun}")
         def get(self, item_id: int) -> Any:
             """Every change of the item, oldest first: number, action, who and when.
 
@@ -307,7 +319,7 @@ def add_editor_endpoints(
         @blp.etag
         @blp.response(200, revision)
         @problems(blp, 401, 403, 404)
-        @blp.doc(security=BEARER_AUTH, summary=f"Read one revision of one of the {noun}")
+        @operation(blp, f"Read one revision of one of the {noun}")
         def get(self, item_id: int, number: int) -> Any:
             """One revision with its snapshot: the editing representation after that change.
 
@@ -323,9 +335,9 @@ def add_editor_endpoints(
         @blp.etag
         @blp.response(200, edit_schema, description="The restored working copy.")
         @problems(blp, 401, 403, 404, 409, 412, 422)
-        @blp.doc(
-            security=BEARER_AUTH,
-            summary=f"Restore a revision of one of the {noun} into its working copy",
+        @operation(
+            blp,
+            f"Restore a revision of one of the {noun} into its working copy",
             parameters=[OPTIONAL_IF_MATCH],
         )
         def post(self, item_id: int, number: int) -> Any:
