@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import io
 import os
 import re
 import shutil
@@ -137,14 +138,39 @@ def _too_large(env: Env, query: dict[str, str], headers: dict[str, str]) -> Test
 
 
 def _not_a_file_we_take(env: Env, query: dict[str, str], headers: dict[str, str]) -> TestResponse:
-    import io
-
     return env.client.post(
         "/api/v1/media",
         query_string=query,
         data={"file": (io.BytesIO(b"just some text"), "notes.txt", "text/plain")},
         content_type="multipart/form-data",
         headers={**headers, **env.token("editor")},
+    )
+
+
+def _news_as_text(env: Env, query: dict[str, str], headers: dict[str, str]) -> TestResponse:
+    return env.client.post(
+        "/api/v1/news",
+        query_string=query,
+        data="title: Meldung",
+        content_type="text/plain",
+        headers={**headers, **env.token("editor")},
+    )
+
+
+def _range_outside_the_file(
+    env: Env, query: dict[str, str], headers: dict[str, str]
+) -> TestResponse:
+    upload = env.client.post(
+        "/api/v1/media",
+        data={"file": (io.BytesIO(b"%PDF-1.4 tiny"), "tiny.pdf", "application/pdf")},
+        content_type="multipart/form-data",
+        headers=env.token("editor"),
+    )
+    assert upload.status_code == 201
+    return env.client.get(
+        upload.headers["Location"],
+        query_string=query,
+        headers={**headers, "Range": "bytes=5000-6000"},
     )
 
 
@@ -274,11 +300,34 @@ CASES: dict[str, Case] = {
             "en": "The request body is larger than 1.5 KiB.",
         },
     ),
-    "415": Case(
+    "415-file": Case(
         415,
         _not_a_file_we_take,
         {"de": "Nicht unterstützter Medientyp", "en": "Unsupported media type"},
-        {"de": "", "en": ""},  # filled from the catalog below: the media helper owns the text
+        {
+            "de": "Der Inhalt der Datei hat keinen der angenommenen Typen (PDF, JPEG, PNG, "
+            "WebP). Dateien werden an ihrem Inhalt erkannt, nicht an ihrem Namen.",
+            "en": "The file's content is not of an accepted type (PDF, JPEG, PNG, WebP). "
+            "Files are recognised by their content, not by their name.",
+        },
+    ),
+    "415-body": Case(
+        415,
+        _news_as_text,
+        {"de": "Nicht unterstützter Medientyp", "en": "Unsupported media type"},
+        {
+            "de": "Der Inhaltstyp text/plain wird hier nicht angenommen.",
+            "en": "The content type text/plain is not accepted here.",
+        },
+    ),
+    "416": Case(
+        416,
+        _range_outside_the_file,
+        {"de": "Bereich nicht erfüllbar", "en": "Range not satisfiable"},
+        {
+            "de": "Der angeforderte Bereich liegt außerhalb der Datei.",
+            "en": "The requested range is outside the file.",
+        },
     ),
     "422": Case(
         422,
@@ -377,10 +426,7 @@ def test_client_error_problem_is_in_the_requested_language(env: Env, kind: str, 
     assert response.headers["Content-Language"] == lang
     assert body["status"] == case.status
     assert body["title"] == case.title[lang]
-    if case.detail[lang]:
-        assert body["detail"] == case.detail[lang]
-    else:
-        assert body["detail"]
+    assert body["detail"] == case.detail[lang]
     for path, messages in case.errors.get(lang, {}).items():
         assert body["errors"][path] == messages, body["errors"]
 
