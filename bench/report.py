@@ -61,6 +61,18 @@ def median(runs: list[dict[str, str]], key: str) -> float | None:
     return statistics.median(values) if values else None
 
 
+def alone_estimate(runs: list[dict[str, str]]) -> float | None:
+    """req/s the server would have had with the machine to itself (wrk aside): measured req/s
+    scaled by the CPU share it got. An estimate for runs that other processes disturbed; it
+    assumes the server is CPU-bound, which 2 sync workers under 32 connections are."""
+    values = []
+    for r in runs:
+        server, wrk = float(r.get("server_cpu_pct", 0)), float(r.get("wrk_cpu_pct", 0))
+        if server > 0:
+            values.append(float(r["rps"]) * max(1.0, (100 - wrk) / server))
+    return statistics.median(values) if values else None
+
+
 def split_conns(runs: list[dict[str, str]]) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     """(runs at the highest connection count, runs at the lowest)."""
     conns = sorted({int(r["conns"]) for r in runs})
@@ -150,7 +162,10 @@ def main(argv: list[str]) -> int:
         "req/s and latency (ms): median of the kept runs; c32 = throughput at 32 connections, "
         "c2 = 2 connections (service time). SQL = statements per request (cold: full read "
         "path / warm: response-cache hit), in-process ms the same (Flask test client, one "
-        "thread). Wagtail and nginx: same machine, same load.sh settings."
+        "thread). Wagtail and nginx: same machine, same load.sh settings. other% = the largest "
+        "CPU share (100 = both cores) other processes took during a run of the cell; 'alone "
+        "(est.)' scales each c32 run by the CPU share the server got (an estimate, only "
+        "meaningful when other% is high); ratios use the measured req/s."
     )
     base_rps: dict[tuple[str, str], float | None] = {}
     for (n, mode), endpoints in sorted(product.items(), key=lambda kv: (kv[0][1], kv[0][0])):
@@ -158,10 +173,11 @@ def main(argv: list[str]) -> int:
         say(f"### N = {n:,}, {mode}")
         say("")
         say(
-            "| endpoint | req/s c32 | p50 c32 | p99 c32 | req/s c2 | p99 c2 | body B | "
-            "SQL cold/warm | in-proc ms cold/warm | Wagtail req/s | × Wagtail | × N=1000 |"
+            "| endpoint | req/s c32 | p50 c32 | p99 c32 | req/s c2 | p99 c2 | other% | "
+            "req/s c32 alone (est.) | body B | SQL cold/warm | in-proc ms cold/warm | "
+            "Wagtail req/s | × Wagtail | × N=1000 |"
         )
-        say("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        say("| --- |" + " ---: |" * 13)
         for endpoint in ORDER:
             runs = endpoints.get(endpoint)
             if runs is None:
@@ -183,7 +199,9 @@ def main(argv: list[str]) -> int:
             say(
                 f"| {endpoint}{'' if status in ('200', '304') else f' ({status})'} "
                 f"| {fmt(rps)} | {fmt(median(hi, 'p50_ms'))} | {fmt(median(hi, 'p99_ms'))} "
-                f"| {fmt(median(lo, 'rps'))} | {fmt(median(lo, 'p99_ms'))} | {body} | {sql} "
+                f"| {fmt(median(lo, 'rps'))} | {fmt(median(lo, 'p99_ms'))} "
+                f"| {max(int(r.get('other_cpu_pct', 0)) for r in runs)} "
+                f"| {fmt(alone_estimate(hi))} | {body} | {sql} "
                 f"| {inproc} | {peer_label if peer is not None else '–'} "
                 f"| {ratio(rps, peer)} | {ratio(rps, base_rps.get((mode, endpoint)))} |"
             )
