@@ -54,5 +54,10 @@ messages: install
 compile-messages: install
 	$(BIN)/python -m ifm_api.core.catalogs compile
 
+# Read benchmark (gunicorn + wrk, side by side with the peers); settings in bench/README.md,
+# e.g. `make bench SIZES=1000 RUNS=1`. Figures: bench/RESULTS.md.
+bench: install
+	bench/run.sh
+
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
