@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from factories import news, person, report
+from factories import news, person, project, report
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -267,6 +267,24 @@ def test_public_lang_all_hides_unpublished_translation(client: FlaskClient, make
     assert list(body["translations"]) == ["de"]
     listed = client.get("/api/v1/news?lang=all").get_json()
     assert [list(i["translations"]) for i in listed["items"]] == [["de"]]
+
+
+def test_public_lang_all_leaves_out_unpublished_related_items(client: FlaskClient, make_item):
+    hidden = person(make_item, "Dora", "Draft", publish=False)
+    shown = person(make_item, "Anna", "Arendt")
+    hidden_project = project(make_item, "Geheim", publish=False)
+    item = report(
+        make_item,
+        "Bericht",
+        authors=[{"person": hidden}, {"name": "Extern, E."}, {"person": shown}],
+        project=hidden_project,
+    )
+    body = client.get(f"/api/v1/reports/{item}?lang=all").get_json()
+    assert body["authors"] == [{"name": "Extern, E."}, {"person": shown}]
+    assert body["project"] is None
+    news_item = news(make_item, "Nachricht", people=[hidden, shown])
+    listed = client.get("/api/v1/news?lang=all").get_json()["items"]
+    assert [i["people"] for i in listed if i["id"] == news_item] == [[shown]]
 
 
 def test_public_lang_all_lists_items(client: FlaskClient, make_item):

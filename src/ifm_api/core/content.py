@@ -413,7 +413,9 @@ def render_rows(
     out = []
     for row, entity in rows:
         if ctx.lang == ALL:
-            item = render_all_languages(spec, ctx, row, entity, links.get(entity.id, {}))
+            # The public sees ids only of related items it may see; editors see every link.
+            shown = set(targets) if ctx.state == LIVE else None
+            item = render_all_languages(spec, ctx, row, entity, links.get(entity.id, {}), shown)
         else:
             item = _render_one(spec, ctx, row, entity, links.get(entity.id, {}), targets, embedded)
         if item is not None:
@@ -506,8 +508,12 @@ def render_all_languages(
     row: Any,
     entity: ContentEntity,
     links: dict[str, list[ContentLink]],
+    shown: set[int] | None = None,
 ) -> dict[str, Any] | None:
-    """The editing representation: every (visible) translation with all its fields."""
+    """The editing representation: every (visible) translation with all its fields.
+
+    ``shown``: when given, links to items outside it are left out (public reads).
+    """
     if not row.translations:
         return None
     item: dict[str, Any] = {"id": entity.id, "type": spec.type}
@@ -516,7 +522,10 @@ def render_all_languages(
     if spec.edit_extra:
         item.update(spec.edit_extra(row))
     for relation in spec.relations:
-        item[relation.name] = relation_ids(relation, links.get(relation.name, []))
+        chosen = links.get(relation.name, [])
+        if shown is not None:
+            chosen = [link for link in chosen if link.target_id is None or link.target_id in shown]
+        item[relation.name] = relation_ids(relation, chosen)
     item["translations"] = {
         t.lang: {"slug": t.slug, **{name: getattr(t, name) for name in spec.translated_fields}}
         for t in row.translations
