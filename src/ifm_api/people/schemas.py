@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from marshmallow import Schema, ValidationError, fields, validate
 
 from ifm_api.core.messages import N_
@@ -47,8 +49,10 @@ class PersonSchema(ItemBaseSchema):
 
 
 def validate_orcid(value: str) -> None:
-    """The ORCID iD's check digit (ISO 7064 MOD 11-2)."""
+    """The ORCID iD's check digit (ISO 7064 MOD 11-2); the format is checked on its own."""
     digits = value.replace("-", "")
+    if not re.fullmatch(r"\d{15}[\dX]", digits):
+        return
     total = 0
     for char in digits[:-1]:
         total = (total + int(char)) * 2
