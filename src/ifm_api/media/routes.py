@@ -3,6 +3,7 @@ right Content-Type."""
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from flask import Response, request, send_file
@@ -15,6 +16,7 @@ from werkzeug.exceptions import RequestedRangeNotSatisfiable
 
 from ifm_api.core import db
 from ifm_api.core.auth import require_role
+from ifm_api.core.editor_views import operation
 from ifm_api.core.errors import ApiError, NotFound, UnsupportedMediaType
 from ifm_api.core.http import json_response
 from ifm_api.core.media import (
@@ -66,6 +68,15 @@ def _editors_upload() -> None:
     """Check the token before the body is read: 401/403 come before 413/415/422."""
     if request.method == "POST":
         require_role("editor")
+
+
+def public_operation(summary: str) -> Any:
+    """Document a public view: the summary, and the whole docstring as description."""
+
+    def decorate(view: Any) -> Any:
+        return blp.doc(summary=summary, description=inspect.cleandoc(view.__doc__ or ""))(view)
+
+    return decorate
 
 
 def _api_root() -> str:
@@ -173,7 +184,7 @@ class MediaCollection(MethodView):
     @blp.alt_response(413, schema=ProblemSchema, description="Larger than IFM_MAX_UPLOAD_MB.")
     @blp.alt_response(415, schema=ProblemSchema, description="Not a PDF, JPEG, PNG or WebP.")
     @blp.alt_response(422, schema=ProblemSchema, description="No file part, or bad fields.")
-    @blp.doc(summary="Upload a file", security=[{"bearerAuth": []}])
+    @operation(blp, "Upload a file")
     def post(self, data: dict[str, Any]) -> Any:
         """Store a file. Its type comes from its first bytes, never from its name or the
         client's Content-Type: PDF (for reports), JPEG, PNG or WebP (for portraits). Identical
@@ -199,7 +210,7 @@ class MediaCollection(MethodView):
 @blp.route("/<int:media_id>")
 class MediaFile(MethodView):
     @_download_doc
-    @blp.doc(summary="Download a file")
+    @public_operation("Download a file")
     def get(self, media_id: int) -> Any:
         """The file, with its real Content-Type, ETag, Last-Modified and byte ranges."""
         return _send(media_id)
@@ -208,7 +219,7 @@ class MediaFile(MethodView):
 @blp.route("/<int:media_id>/<string:filename>")
 class NamedMediaFile(MethodView):
     @_download_doc
-    @blp.doc(summary="Download a file by its URL with file name")
+    @public_operation("Download a file by its URL with file name")
     def get(self, media_id: int, filename: str) -> Any:
         """Same as without the name; the name makes URLs readable."""
         return _send(media_id)
@@ -219,7 +230,7 @@ class MediaInfo(MethodView):
     @blp.etag
     @blp.response(200, MediaSchema)
     @blp.alt_response(404, schema=ProblemSchema, description="No such file.")
-    @blp.doc(summary="A file's metadata")
+    @public_operation("A file's metadata")
     def get(self, media_id: int) -> Any:
         """Name, detected type, size, SHA-256 and download URL of a file."""
         body = MediaSchema().dump(media_info(_get_media(media_id)))

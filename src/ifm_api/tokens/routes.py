@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 
 from ifm_api.core import db
 from ifm_api.core.auth import create_token, get_token, list_tokens, require_role, revoke_token
+from ifm_api.core.editor_views import operation
 from ifm_api.core.schemas import ProblemSchema
 from ifm_api.tokens.schemas import (
     TokenCreatedSchema,
@@ -27,7 +28,6 @@ blp = Blueprint(
 )
 
 NO_STORE = {"Cache-Control": "no-store"}
-ADMIN_ONLY = {"security": [{"bearerAuth": []}]}
 
 
 @blp.before_request
@@ -49,7 +49,7 @@ def _auth_errors(func: Any) -> Any:
 class TokenCollection(MethodView):
     @blp.response(200, TokenListSchema)
     @_auth_errors
-    @blp.doc(summary="List tokens", **ADMIN_ONLY)
+    @operation(blp, "List tokens")
     def get(self) -> Any:
         """Every token with its role and state, oldest first; never a value or hash."""
         require_role("admin")
@@ -60,7 +60,7 @@ class TokenCollection(MethodView):
     @_auth_errors
     @blp.alt_response(409, schema=ProblemSchema, description="A token with this name exists.")
     @blp.alt_response(422, schema=ProblemSchema, description="Invalid body.")
-    @blp.doc(summary="Create a token", **ADMIN_ONLY)
+    @operation(blp, "Create a token")
     def post(self, data: dict[str, Any]) -> Any:
         """Create a token. The response carries its value in `token`: the only time it is shown."""
         admin = require_role("admin")
@@ -81,7 +81,7 @@ class TokenItem(MethodView):
     @blp.response(200, TokenSchema)
     @_auth_errors
     @blp.alt_response(404, schema=ProblemSchema, description="No token with this name.")
-    @blp.doc(summary="Read a token", **ADMIN_ONLY)
+    @operation(blp, "Read a token")
     def get(self, name: str) -> Any:
         """One token's name, role and state (never its value)."""
         require_role("admin")
@@ -90,7 +90,7 @@ class TokenItem(MethodView):
     @blp.response(204, description="Revoked (also when it was revoked before).")
     @_auth_errors
     @blp.alt_response(404, schema=ProblemSchema, description="No token with this name.")
-    @blp.doc(summary="Revoke a token", **ADMIN_ONLY)
+    @operation(blp, "Revoke a token")
     def delete(self, name: str) -> Any:
         """Revoke the token: it stops working at once. The record stays, listed as `revoked`."""
         require_role("admin")
