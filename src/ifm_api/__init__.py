@@ -21,6 +21,14 @@ The bilingual (German/English) content API of the Institut für Mittelstandsfors
   `fallback` and `fallback_fields`; `fallback=false` turns that off. `lang=all` returns every
   translation in the editing shape.
 * **Caching**: every read has an `ETag`; `If-None-Match` answers `304`.
+* **Editing**: `Authorization: Bearer <token>` (roles `preview` < `editor` < `admin`; no or a
+  bad token is `401` with `WWW-Authenticate: Bearer`, too small a role `403`). Bodies take the
+  `lang=all` shape; what `GET …/{id}?lang=all&version=draft` returns can be sent back as is
+  (its read-only fields are ignored, any unknown field is a `422`). `PATCH` and `DELETE` need
+  `If-Match` with that read's `ETag` (missing `428`, stale `412`); publish, unpublish and
+  restore check it when given. New items are drafts; publishing is per language and may be
+  scheduled (`publish_at`); the public keeps the published version until the next publish.
+  `version=draft` and `status=draft|published|all` read working copies (`preview` or higher).
 * **Errors**: RFC 9457 problem documents (`application/problem+json`) in the request's language.
 * **Feeds**: `/feeds/news.{rss,atom,json}` and `/feeds/reports.{rss,atom,json}` (`lang=`,
   `limit=`), advertised in the `Link` header (`rel="alternate"`) of the news and reports

@@ -37,6 +37,7 @@ from ifm_api.core.schemas import (
 
 API_PREFIX = "/api/v1"
 WORKING_COPY_STATUSES = ("draft", "all")
+DRAFTS_401 = "Working copies asked for (`version=draft`, `status=draft|all`) without a valid token."
 
 
 def parse_include(spec: ResourceSpec, raw: str | None) -> frozenset[str]:
@@ -131,6 +132,7 @@ def content_blueprint(
         @blp.arguments(list_args, location="query")
         @blp.response(200, page)
         @blp.alt_response(400, schema=ProblemSchema, description="Bad query parameter.")
+        @blp.alt_response(401, schema=ProblemSchema, description=DRAFTS_401)
         @blp.doc(summary=f"List {noun}")
         def get(self, args: dict[str, Any]) -> Any:
             """Published items in one language, paginated, filtered and sorted.
@@ -190,6 +192,7 @@ def content_blueprint(
         @blp.etag
         @blp.arguments(ReadArgs, location="query")
         @blp.response(200, item_schema)
+        @blp.alt_response(401, schema=ProblemSchema, description=DRAFTS_401)
         @blp.alt_response(404, schema=ProblemSchema, description="No such published item.")
         @blp.doc(summary=f"Read one of the {noun} by id")
         def get(self, args: dict[str, Any], item_id: int) -> Any:
