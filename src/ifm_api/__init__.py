@@ -70,6 +70,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     from ifm_api.core.catalogs import prepare_translations
     from ifm_api.core.http import not_modified_response
     from ifm_api.core.i18n import message_language
+    from ifm_api.core.openapi import ProblemApi
 
     settings = config if isinstance(config, Settings) else load_settings()
     app = Flask(__name__, static_folder=None)
@@ -90,7 +91,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
             allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
         )
 
-    api = Api(app)
+    api = ProblemApi(app)
     _register_blueprints(api)
     _register_docs_assets(app)
     errors.init_app(app)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from marshmallow import (
+    INCLUDE,
     Schema,
     ValidationError,
     fields,
@@ -139,7 +140,11 @@ class ItemBaseSchema(Schema):
 
 
 class SummarySchema(Schema):
-    """A related item without `include=`: just enough to link to it."""
+    """A related item without `include=`: just enough to link to it. With `include=` the
+    full item of its type in the same language (these fields and more)."""
+
+    class Meta:
+        unknown = INCLUDE
 
     id = fields.Integer(required=True)
     type = fields.String(required=True)

@@ -110,6 +110,20 @@ def alternate_links(item: dict[str, Any], ctx: ReadContext) -> list[str]:
     return links
 
 
+BAD_QUERY = "Bad query parameter (e.g. an unsupported `lang`, an unknown `include`)."
+
+
+def one_language_or_all(one: type[Schema], every: type[Schema]) -> dict[str, Any]:
+    """The 200 of a read: one language, or with `lang=all` every translation (write shape)."""
+    return {
+        "200": {
+            "description": "OK",
+            "headers": {"ETag": {"$ref": "#/components/headers/ETAG"}},
+            "content": {"application/json": {"schema": {"oneOf": [one, every]}}},
+        }
+    }
+
+
 def content_blueprint(
     spec: ResourceSpec,
     *,
@@ -125,15 +139,16 @@ def content_blueprint(
     )
     noun = spec.segment.replace("-", " ")
     page = page_schema(f"{item_schema.__name__.removesuffix('Schema')}Page", item_schema)
+    edit_page = page_schema(f"{edit_schema.__name__.removesuffix('Schema')}Page", edit_schema)
 
     @blp.route("")
     class Collection(MethodView):
         @blp.etag
-        @blp.arguments(list_args, location="query")
+        @blp.arguments(list_args, location="query", error_status_code=400)
         @blp.response(200, page)
-        @blp.alt_response(400, schema=ProblemSchema, description="Bad query parameter.")
+        @blp.alt_response(400, schema=ProblemSchema, description=BAD_QUERY)
         @blp.alt_response(401, schema=ProblemSchema, description=DRAFTS_401)
-        @blp.doc(summary=f"List {noun}")
+        @blp.doc(summary=f"List {noun}", responses=one_language_or_all(page, edit_page))
         def get(self, args: dict[str, Any]) -> Any:
             """Published items in one language, paginated, filtered and sorted.
 
@@ -190,11 +205,15 @@ def content_blueprint(
     @blp.route("/<int:item_id>")
     class Item(MethodView):
         @blp.etag
-        @blp.arguments(ReadArgs, location="query")
+        @blp.arguments(ReadArgs, location="query", error_status_code=400)
         @blp.response(200, item_schema)
+        @blp.alt_response(400, schema=ProblemSchema, description=BAD_QUERY)
         @blp.alt_response(401, schema=ProblemSchema, description=DRAFTS_401)
         @blp.alt_response(404, schema=ProblemSchema, description="No such published item.")
-        @blp.doc(summary=f"Read one of the {noun} by id")
+        @blp.doc(
+            summary=f"Read one of the {noun} by id",
+            responses=one_language_or_all(item_schema, edit_schema),
+        )
         def get(self, args: dict[str, Any], item_id: int) -> Any:
             """One item in the chosen language (or `lang=all` for every translation).
 
@@ -207,11 +226,16 @@ def content_blueprint(
     @blp.route("/slug/<string:slug>")
     class BySlug(MethodView):
         @blp.etag
-        @blp.arguments(ReadArgs, location="query")
+        @blp.arguments(ReadArgs, location="query", error_status_code=400)
         @blp.response(200, item_schema)
         @blp.alt_response(301, description="A former slug: redirects to the current one.")
+        @blp.alt_response(400, schema=ProblemSchema, description=BAD_QUERY)
+        @blp.alt_response(401, schema=ProblemSchema, description=DRAFTS_401)
         @blp.alt_response(404, schema=ProblemSchema, description="No item with this slug.")
-        @blp.doc(summary=f"Read one of the {noun} by its slug in any language")
+        @blp.doc(
+            summary=f"Read one of the {noun} by its slug in any language",
+            responses=one_language_or_all(item_schema, edit_schema),
+        )
         def get(self, args: dict[str, Any], slug: str) -> Any:
             """One item by a slug of any of its languages; a former slug answers 301."""
             ctx = read_context(spec, args)
