@@ -826,3 +826,25 @@ def test_editors_patching_at_once_with_one_etag_exactly_one_wins(
     assert copy["tags"] == [f"t{number.group(1)}"]
     assert copy["version"] == 2
     assert count(app, Revision) == 2
+
+
+def test_editors_creating_same_titled_items_at_once_all_get_their_own_slug(
+    app: Flask, editor: Headers, is_postgres: bool
+) -> None:
+    if not is_postgres:
+        pytest.skip("concurrent writers need PostgreSQL (SQLite serialises whole transactions)")
+    writers = 6
+    barrier = threading.Barrier(writers)
+
+    def post(_n: int) -> tuple[int, Any]:
+        client = app.test_client()
+        barrier.wait()
+        response = client.post("/api/v1/news", json=CASES["news"].body(de="Gleich"), headers=editor)
+        return response.status_code, response.get_json()
+
+    with ThreadPoolExecutor(writers) as pool:
+        results = list(pool.map(post, range(writers)))
+    assert [status for status, _body in results] == [201] * writers, results
+    slugs = sorted(body["translations"]["de"]["slug"] for _status, body in results)
+    assert slugs == sorted(["gleich", *(f"gleich-{n}" for n in range(2, writers + 1))])
+    assert count(app, ContentEntity) == writers

@@ -9,17 +9,20 @@ editing representation and its ``ETag`` — the one ``If-Match`` expects next.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import orjson
 from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from sqlalchemy.exc import IntegrityError
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from ifm_api.core.auth import Principal, require_role
+from ifm_api.core.cache import bump_version
 from ifm_api.core.content import ResourceSpec
 from ifm_api.core.db import transaction
 from ifm_api.core.editing import (
@@ -35,7 +38,7 @@ from ifm_api.core.editing import (
     unpublish_item,
     update_item,
 )
-from ifm_api.core.errors import PreconditionFailed, UnsupportedMediaType
+from ifm_api.core.errors import Conflict, PreconditionFailed, UnsupportedMediaType
 from ifm_api.core.http import json_response
 from ifm_api.core.models import ContentEntity, Revision
 from ifm_api.core.schemas import (
@@ -111,6 +114,24 @@ def problems(blp: Blueprint, *codes: int) -> Callable[[Any], Any]:
     return decorate
 
 
+@contextmanager
+def write_transaction() -> Iterator[None]:
+    """One transaction per content write, and content writes one after another.
+
+    The first statement takes the row lock of the content version (which every write bumps
+    anyway), so on PostgreSQL two writes cannot interleave: a slug checked as free stays free
+    until the insert, and an item's version is read after the previous write committed.
+    SQLite has a single writer anyway. Should a unique constraint still fail, that is a 409,
+    never a 500.
+    """
+    try:
+        with transaction():
+            bump_version()
+            yield
+    except IntegrityError as exc:
+        raise Conflict("conflict") from exc
+
+
 def editor() -> Principal:
     return require_role("editor")
 
@@ -182,7 +203,7 @@ def add_editor_endpoints(
             of the editing representation. Needs an `editor` token.
             """
             principal = editor()
-            with transaction():
+            with write_transaction():
                 entity = create_item(spec, data, author=principal.name)
                 body = editing_representation(spec, entity)
             return edited(blp, entity, body, status=201, headers={"Location": location(entity)})
@@ -203,7 +224,7 @@ def add_editor_endpoints(
             nothing is written then) and an `editor` token.
             """
             principal = editor()
-            with transaction():
+            with write_transaction():
                 entity = get_entity(spec, item_id)
                 blp.check_etag(edit_etag_data(entity))
                 update_item(
@@ -225,7 +246,7 @@ def add_editor_endpoints(
             Needs `If-Match` (missing: 428, stale: 412; `*` matches any version).
             """
             principal = require_role("admin") if args["hard"] else editor()
-            with transaction():
+            with write_transaction():
                 entity = get_entity(spec, item_id, include_deleted=args["hard"])
                 blp.check_etag(edit_etag_data(entity))
                 delete_item(
@@ -257,7 +278,7 @@ def add_editor_endpoints(
             fields and relations are shared by all languages and go public with any of them.
             """
             principal = editor()
-            with transaction():
+            with write_transaction():
                 entity = get_entity(spec, item_id)
                 check_optional_if_match(blp, entity)
                 publish_item(
@@ -285,7 +306,7 @@ def add_editor_endpoints(
         def post(self, args: dict[str, Any], item_id: int) -> Any:
             """Take languages (default: all) off the public site; the working copy stays."""
             principal = editor()
-            with transaction():
+            with write_transaction():
                 entity = get_entity(spec, item_id)
                 check_optional_if_match(blp, entity)
                 unpublish_item(
@@ -347,7 +368,7 @@ def add_editor_endpoints(
             changes only with the next publish. Related items deleted since are left out.
             """
             principal = editor()
-            with transaction():
+            with write_transaction():
                 entity = get_entity(spec, item_id)
                 check_optional_if_match(blp, entity)
                 restore_revision(
