@@ -59,7 +59,8 @@ PROBLEMS = {
     401: "No bearer token, or an unknown, expired or revoked one (`WWW-Authenticate: Bearer`).",
     403: "The token's role may not do this.",
     404: "No such item (or it was deleted).",
-    409: "A given slug is taken, or a scheduled publish would hide a public language.",
+    409: "A given slug is taken, a scheduled publish would hide a public language, or a "
+    "concurrent write got there first.",
     412: "`If-Match` does not match the current ETag: the item was changed since it was "
     "read. Nothing was written.",
     415: "The body is not `application/json`.",
