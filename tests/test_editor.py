@@ -82,6 +82,7 @@ CASES = {
         ),
     ),
 }
+FEEDS = ("news", "reports")
 STORY_SLUGS = {"people": ("bettina-mueller", "bettina-mueller")}
 
 
@@ -183,12 +184,25 @@ def test_editor_runs_the_whole_life_of_an_item(
         assert response.status_code == 200
         return response.get_json()[relation]
 
+    def in_feed() -> bool:
+        feed = client.get(f"/feeds/{resource}.json?lang=de")
+        assert feed.status_code == 200
+        return any(entry["title"] == "Erste Fassung" for entry in feed.get_json()["items"])
+
+    def in_sitemap() -> bool:
+        sitemap = client.get("/sitemap.xml")
+        assert sitemap.status_code == 200
+        return f"/{slug_de}<" in sitemap.get_data(as_text=True)
+
     assert client.get(case.url).get_json()["meta"]["total"] == 0
     assert public(client, case, item).status_code == 404
     assert public(client, case, item, "en").status_code == 404
     assert client.get(f"{case.url}/slug/{slug_de}").status_code == 404
     if linker:
         assert included() in ([], None)
+    if resource in FEEDS:
+        assert not in_feed()
+    assert not in_sitemap()
 
     # publish German only: German is public, English falls back to it, flagged
     published = write(
@@ -203,6 +217,9 @@ def test_editor_runs_the_whole_life_of_an_item(
     assert english.get_json()["lang"] == "de" and english.get_json()["fallback"] is True
     assert client.get(case.url).get_json()["meta"]["total"] == 1
     assert client.get(f"{case.url}/slug/{slug_de}").get_json()["id"] == item
+    if resource in FEEDS:
+        assert in_feed()
+    assert in_sitemap()
     if linker:
         shown = included()
         shown = shown if isinstance(shown, list) else [shown]
