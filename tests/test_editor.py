@@ -865,3 +865,22 @@ def test_editors_creating_same_titled_items_at_once_all_get_their_own_slug(
     slugs = sorted(body["translations"]["de"]["slug"] for _status, body in results)
     assert slugs == sorted(["gleich", *(f"gleich-{n}" for n in range(2, writers + 1))])
     assert count(app, ContentEntity) == writers
+
+
+def test_editor_writes_to_ids_beyond_the_database_range_are_4xx_not_500(
+    client: FlaskClient, editor: Headers, draft: tuple[int, str]
+) -> None:
+    item, etag = draft
+    huge = 2**63
+    responses = [
+        write(client, "PATCH", f"/api/v1/news/{huge}", editor, etag, json={}),
+        write(client, "DELETE", f"/api/v1/news/{huge}", editor, "*"),
+        write(client, "POST", f"/api/v1/news/{huge}/publish", editor),
+        client.get(f"/api/v1/news/{huge}/revisions", headers=editor),
+        client.get(f"/api/v1/news/{item}/revisions/{huge}", headers=editor),
+        write(client, "POST", f"/api/v1/news/{item}/revisions/{huge}/restore", editor),
+        client.get(f"/api/v1/news/{huge}?lang=all&version=draft", headers=editor),
+    ]
+    for response in responses:
+        assert response.status_code in (404, 405), response.get_data(as_text=True)
+        assert response.mimetype == PROBLEM

@@ -64,6 +64,35 @@ def test_public_bad_query_problem_names_the_fields(client: FlaskClient):
     assert all(isinstance(m, list) and m for m in body["errors"].values())
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/news/99999999999999999999",
+        "/api/v1/people/2147483648",
+        "/api/v1/media/99999999999999999999",
+    ],
+)
+def test_public_id_beyond_the_database_range_is_404(client: FlaskClient, path: str):
+    assert_problem(client.get(path), 404)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "news?person=99999999999999999999",
+        "news?report=2147483648",
+        "reports?project=99999999999999999999",
+        "projects?research_area=9223372036854775808",
+        "people?research_area=99999999999999999999",
+        "news?page=99999999999999999999999",
+        "news?person=0",
+    ],
+)
+def test_public_number_beyond_the_database_range_is_400(client: FlaskClient, query: str):
+    body = assert_problem(client.get(f"/api/v1/{query}"), 400)
+    assert query.split("?")[1].split("=")[0] in body["errors"]
+
+
 @pytest.mark.parametrize("method", ["put", "delete", "patch", "post"])
 def test_public_wrong_method_is_405_problem_with_allow(client: FlaskClient, method: str):
     response = getattr(client, method)("/api/v1/news/slug/some-slug")

@@ -47,6 +47,24 @@ def test_public_read_with_q_values_honours_order_not_position(client: FlaskClien
     assert response.get_json()["lang"] == "de"
 
 
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("fr, en;q=0", "de"),
+        ("en;q=0", "de"),
+        ("de;q=0, en;q=0.1", "en"),
+        ("de;q=0, *", "en"),
+        ("*;q=0.5, en;q=0", "de"),
+    ],
+)
+def test_public_read_never_serves_a_language_refused_with_q_zero(
+    client: FlaskClient, bilingual: int, header: str, expected: str
+):
+    response = client.get(f"/api/v1/news/{bilingual}", headers={"Accept-Language": header})
+    assert response.get_json()["lang"] == expected
+    assert response.headers["Content-Language"] == expected
+
+
 def test_public_read_with_regional_variant_matches_language(client: FlaskClient, bilingual: int):
     response = client.get(f"/api/v1/news/{bilingual}", headers={"Accept-Language": "en-GB"})
     assert response.get_json()["lang"] == "en"

@@ -68,7 +68,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     """Build the app; ``config`` overrides settings (a Settings object or Flask config keys)."""
     from ifm_api.core import cache, db, errors
     from ifm_api.core.catalogs import prepare_translations
-    from ifm_api.core.http import not_modified_response
+    from ifm_api.core.http import IdConverter, not_modified_response
     from ifm_api.core.i18n import message_language
     from ifm_api.core.openapi import ProblemApi
 
@@ -91,6 +91,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
             allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
         )
 
+    app.url_map.converters["int"] = IdConverter
     api = ProblemApi(app)
     _register_blueprints(api)
     _register_docs_assets(app)

@@ -52,11 +52,16 @@ def get_entity(
 
     ``include_deleted`` finds soft-deleted items too (for a later hard delete).
     """
-    entity = db.session().get(ContentEntity, entity_id)
+    entity = db.session().get(ContentEntity, entity_id) if _storable(entity_id) else None
     deleted = entity is not None and entity.deleted_at is not None and not include_deleted
     if entity is None or entity.type != spec.type or deleted:
         raise NotFound("item_not_found", detail_args={"resource": spec.segment, "id": entity_id})
     return entity
+
+
+def _storable(number: int) -> bool:
+    """Whether a number from a URL fits the databases' INTEGER (PostgreSQL fails otherwise)."""
+    return 0 < number < 2**31
 
 
 def load_row(spec: ResourceSpec, entity_id: int, state: str) -> Any | None:
@@ -597,8 +602,12 @@ def list_revisions(entity: ContentEntity) -> list[Revision]:
 
 
 def get_revision(entity: ContentEntity, number: int) -> Revision:
-    revision = db.session().scalar(
-        select(Revision).where(Revision.entity_id == entity.id, Revision.number == number)
+    revision = (
+        db.session().scalar(
+            select(Revision).where(Revision.entity_id == entity.id, Revision.number == number)
+        )
+        if _storable(number)
+        else None
     )
     if revision is None:
         raise NotFound("revision_not_found", detail_args={"id": entity.id, "number": number})

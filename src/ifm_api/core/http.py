@@ -11,8 +11,20 @@ import orjson
 from flask import Response, current_app, g, redirect, request
 from flask_smorest import Blueprint
 from flask_smorest.exceptions import NotModified
+from werkzeug.routing import IntegerConverter, Map
+
+from ifm_api.core.schemas import DB_INT_MAX
 
 JSON = "application/json"
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in URLs, bounded by the databases' INTEGER: a larger number matches no
+    route (404) instead of failing in the database."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", DB_INT_MAX)
+        super().__init__(map, *args, **kwargs)
 
 
 def cache_control(*, public: bool) -> str:

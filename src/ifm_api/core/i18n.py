@@ -26,16 +26,20 @@ def fallback_chain(lang: str) -> tuple[str, ...]:
 
 
 def _from_accept_language() -> str | None:
+    """The best supported language of Accept-Language; ``q=0`` means "not this one"."""
     supported = supported_languages()
-    for value, _quality in request.accept_languages:  # sorted by q, highest first
-        code = value.lower().replace("_", "-")
+    ranges = [(value.lower().replace("_", "-"), q) for value, q in request.accept_languages]
+    refused = {code for code, q in ranges if q <= 0}
+    for code, quality in sorted(ranges, key=lambda r: r[1], reverse=True):
+        if quality <= 0:
+            break
         if code == "*":
-            return default_language()
-        if code in supported:
-            return code
+            rest = [default_language(), *supported]
+            return next((lang for lang in rest if lang not in refused), None)
         primary = code.split("-", 1)[0]
-        if primary in supported:
-            return primary
+        for candidate in (code, primary):
+            if candidate in supported and candidate not in refused:
+                return candidate
     return None
 
 

@@ -21,6 +21,7 @@ from ifm_api.core.messages import N_
 from ifm_api.core.text import MAX_SLUG, nfc
 
 MAX_PAGE_SIZE = 100
+DB_INT_MAX = 2**31 - 1  # ids and page numbers beyond the databases' INTEGER are a 400/404
 PUBLICATION_STATUSES = ("draft", "published", "all")
 STATUS_DESCRIPTION = (
     "Which items, for editors and previews: `published` (default; what the public sees), "
@@ -62,11 +63,18 @@ class ReadArgs(Schema):
 
 
 class ListArgs(ReadArgs):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=DB_INT_MAX))
     page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
     status = fields.String(
         validate=validate.OneOf(PUBLICATION_STATUSES),
         metadata={"description": STATUS_DESCRIPTION},
+    )
+
+
+def id_filter(description: str) -> fields.Integer:
+    """A list filter by the id of a related item."""
+    return fields.Integer(
+        validate=validate.Range(min=1, max=DB_INT_MAX), metadata={"description": description}
     )
 
 

@@ -2,7 +2,7 @@
 
 from marshmallow import fields, validate
 
-from ifm_api.core.schemas import list_args_schema
+from ifm_api.core.schemas import id_filter, list_args_schema
 from ifm_api.core.views import content_blueprint
 from ifm_api.news.schemas import NewsItemEditSchema, NewsItemSchema
 from ifm_api.news.service import SPEC
@@ -13,9 +13,9 @@ NewsQueryArgs = list_args_schema(
     SPEC.default_sort,
     {
         "tag": fields.String(metadata={"description": "Only items with this tag."}),
-        "person": fields.Integer(metadata={"description": "Only items linked to this person id."}),
-        "project": fields.Integer(metadata={"description": "Only items linked to this project."}),
-        "report": fields.Integer(metadata={"description": "Only items linked to this report."}),
+        "person": id_filter("Only items linked to this person id."),
+        "project": id_filter("Only items linked to this project."),
+        "report": id_filter("Only items linked to this report."),
         "year": fields.Integer(validate=validate.Range(min=1900, max=2999)),
     },
 )

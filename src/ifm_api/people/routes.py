@@ -2,7 +2,12 @@
 
 from marshmallow import fields, validate
 
-from ifm_api.core.schemas import PUBLICATION_STATUSES, STATUS_DESCRIPTION, list_args_schema
+from ifm_api.core.schemas import (
+    PUBLICATION_STATUSES,
+    STATUS_DESCRIPTION,
+    id_filter,
+    list_args_schema,
+)
 from ifm_api.core.views import content_blueprint
 from ifm_api.people.schemas import PersonEditSchema, PersonSchema
 from ifm_api.people.service import SPEC
@@ -20,7 +25,7 @@ PersonQueryArgs = list_args_schema(
                 "`version=draft` (all working copies) with `current` or `alumni`."
             },
         ),
-        "research_area": fields.Integer(),
+        "research_area": id_filter("Only people of this research area."),
     },
 )
 

@@ -2,7 +2,12 @@
 
 from marshmallow import fields, validate
 
-from ifm_api.core.schemas import PUBLICATION_STATUSES, STATUS_DESCRIPTION, list_args_schema
+from ifm_api.core.schemas import (
+    PUBLICATION_STATUSES,
+    STATUS_DESCRIPTION,
+    id_filter,
+    list_args_schema,
+)
 from ifm_api.core.views import content_blueprint
 from ifm_api.projects.schemas import ProjectEditSchema, ProjectSchema
 from ifm_api.projects.service import SPEC, STATUSES
@@ -20,8 +25,8 @@ ProjectQueryArgs = list_args_schema(
                 "use `version=draft` (all working copies) with a date status."
             },
         ),
-        "research_area": fields.Integer(),
-        "person": fields.Integer(metadata={"description": "Only projects with this member."}),
+        "research_area": id_filter("Only projects of this research area."),
+        "person": id_filter("Only projects with this member."),
         "year": fields.Integer(
             validate=validate.Range(min=1900, max=2999),
             metadata={"description": "Only projects running during this year."},

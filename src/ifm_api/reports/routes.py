@@ -2,7 +2,7 @@
 
 from marshmallow import fields, validate
 
-from ifm_api.core.schemas import list_args_schema
+from ifm_api.core.schemas import id_filter, list_args_schema
 from ifm_api.core.views import content_blueprint
 from ifm_api.reports.models import REPORT_TYPES
 from ifm_api.reports.schemas import ReportEditSchema, ReportSchema
@@ -14,8 +14,8 @@ ReportQueryArgs = list_args_schema(
     SPEC.default_sort,
     {
         "type": fields.String(validate=validate.OneOf(REPORT_TYPES)),
-        "person": fields.Integer(metadata={"description": "Only reports by this person id."}),
-        "project": fields.Integer(metadata={"description": "Only reports of this project."}),
+        "person": id_filter("Only reports by this person id."),
+        "project": id_filter("Only reports of this project."),
         "year": fields.Integer(validate=validate.Range(min=1900, max=2999)),
     },
 )
