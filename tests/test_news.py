@@ -234,6 +234,18 @@ def test_public_detail_by_german_slug_in_english_serves_english(client: FlaskCli
     assert (body["id"], body["lang"], body["slug"]) == (item, "en", "great-success")
 
 
+def test_public_slug_shared_by_two_languages_prefers_the_read_language(
+    client: FlaskClient, make_item
+):
+    german = news(make_item, de="Integration", en="Inclusion")
+    english = news(make_item, de="Eingliederung", en="Integration")
+    assert client.get("/api/v1/news/slug/integration?lang=en").get_json()["id"] == english
+    assert client.get("/api/v1/news/slug/integration?lang=de").get_json()["id"] == german
+    assert client.get("/api/v1/news/slug/integration").get_json()["id"] == german
+    by_header = client.get("/api/v1/news/slug/integration", headers={"Accept-Language": "en"})
+    assert by_header.get_json()["id"] == english
+
+
 def test_public_detail_by_unknown_slug_is_404_problem(client: FlaskClient, make_item):
     news(make_item, "Etwas")
     response = client.get("/api/v1/news/slug/gibt-es-nicht")

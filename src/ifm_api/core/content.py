@@ -15,12 +15,19 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from babel.dates import format_date
-from sqlalchemy import ColumnElement, Select, and_, exists, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, select
 from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
 from ifm_api.core import db
-from ifm_api.core.i18n import ALL, Picked, fallback_chain, pick_translation, supported_languages
+from ifm_api.core.i18n import (
+    ALL,
+    Picked,
+    default_language,
+    fallback_chain,
+    pick_translation,
+    supported_languages,
+)
 from ifm_api.core.models import DRAFT, LIVE, ContentEntity, ContentLink, SlugRedirect
 from ifm_api.core.sorting import sortable
 
@@ -274,6 +281,11 @@ def get_item(spec: ResourceSpec, ctx: ReadContext, entity_id: int) -> dict[str, 
     return rendered[0] if rendered else None
 
 
+def _language_preference(lang: Any, ctx: ReadContext) -> ColumnElement[int]:
+    """Slugs are unique per language only: one in the read's language wins, then the default's."""
+    return case((lang == ctx.lang, 0), (lang == default_language(), 1), else_=2)
+
+
 def find_entity_by_slug(spec: ResourceSpec, ctx: ReadContext, slug: str) -> tuple[int, str | None]:
     """Entity id for a slug in any language, and the language of a former slug (for a 301).
 
@@ -284,6 +296,7 @@ def find_entity_by_slug(spec: ResourceSpec, ctx: ReadContext, slug: str) -> tupl
         select(M.entity_id)
         .join(T, T.row_pk == M.pk)
         .where(M.state == ctx.state, T.slug == slug, visible(T, ctx))
+        .order_by(_language_preference(T.lang, ctx), M.entity_id)
         .limit(1)
     )
     found = db.session().scalar(stmt)
@@ -294,6 +307,7 @@ def find_entity_by_slug(spec: ResourceSpec, ctx: ReadContext, slug: str) -> tupl
         .execute(
             select(SlugRedirect.entity_id, SlugRedirect.lang)
             .where(SlugRedirect.type == spec.type, SlugRedirect.slug == slug)
+            .order_by(_language_preference(SlugRedirect.lang, ctx), SlugRedirect.id)
             .limit(1)
         )
         .first()
