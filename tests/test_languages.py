@@ -333,6 +333,22 @@ def test_public_read_of_fallback_item_shows_date_in_requested_language(
     assert body["display_date"] == "December 27, 2019"
 
 
+def test_public_display_date_counts_days_in_the_institutes_time_zone(
+    client: FlaskClient, make_item
+):
+    # 00:30 in Mannheim on 27 December is still 26 December in UTC
+    item = news(make_item, **BILINGUAL, published_at=datetime(2019, 12, 26, 23, 30, tzinfo=UTC))
+    german = client.get(f"/api/v1/news/{item}?lang=de").get_json()
+    assert german["display_date"] == "27. Dezember 2019"
+    assert german["published_at"] == "2019-12-26T23:30:00+00:00"
+    new_year = news(make_item, "Neujahr", published_at=datetime(2019, 12, 31, 23, 30, tzinfo=UTC))
+    assert client.get(f"/api/v1/news/{new_year}").get_json()["display_date"] == "1. Januar 2020"
+    in_2020 = client.get("/api/v1/news?year=2020").get_json()["items"]
+    assert [i["id"] for i in in_2020] == [new_year]
+    in_2019 = client.get("/api/v1/news?year=2019").get_json()["items"]
+    assert [i["id"] for i in in_2019] == [item]
+
+
 # --- a third language is configuration -----------------------------------------------------
 
 

@@ -18,6 +18,8 @@ Every variable (all optional; a `.env` file in the working directory may set the
 - ``IFM_MAX_UPLOAD_MB``: largest accepted upload/body in MiB. Default 20.
 - ``IFM_RESPONSE_CACHE_MB``: per-worker cache of public responses, in MiB (0 turns it off).
   Default 64.
+- ``IFM_TIMEZONE``: the institute's time zone (IANA name): display dates and `year` filters
+  of timestamps count days in it. Default ``Europe/Berlin``.
 - ``SECRET_KEY``: Flask secret. Default: random per process (fine, the API has no sessions).
 """
 
@@ -28,6 +30,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
 
@@ -51,6 +54,7 @@ class Settings:
     max_upload_bytes: int
     secret_key: str
     response_cache_bytes: int = 64 * 1024 * 1024
+    timezone: str = "Europe/Berlin"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -129,6 +133,14 @@ def _parse_url_templates(env: dict[str, str], site_url: str) -> dict[str, str]:
     return templates
 
 
+def _parse_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError) as exc:
+        raise ConfigError(f"IFM_TIMEZONE: unknown time zone {name!r} (e.g. Europe/Berlin)") from exc
+    return name
+
+
 def _parse_database_url(raw: str | None) -> str:
     if not raw:
         return f"sqlite:///{_instance_dir() / 'ifm.sqlite3'}"
@@ -161,6 +173,7 @@ def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settin
         "max_upload_bytes": _parse_int(env, "IFM_MAX_UPLOAD_MB", 20, minimum=1) * 1024 * 1024,
         "secret_key": env.get("SECRET_KEY") or secrets.token_hex(32),
         "response_cache_bytes": _parse_int(env, "IFM_RESPONSE_CACHE_MB", 64) * 1024 * 1024,
+        "timezone": _parse_timezone(env.get("IFM_TIMEZONE") or "Europe/Berlin"),
     }
     values.update(overrides)
     return Settings(**values)

@@ -13,8 +13,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
+from flask import current_app
 from sqlalchemy import ColumnElement, Select, and_, case, exists, func, select
 from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
@@ -404,10 +406,24 @@ def _render_relation(
     return authors
 
 
+def local_zone() -> ZoneInfo:
+    """The institute's time zone: a timestamp's day is the day there (IFM_TIMEZONE)."""
+    return ZoneInfo(current_app.config["IFM"].timezone)
+
+
+def in_year(column: Any, year: int) -> ColumnElement[bool]:
+    """Filter: a timestamp falls into ``year`` as counted in the institute's time zone."""
+    zone = local_zone()
+    return and_(
+        column >= datetime(year, 1, 1, tzinfo=zone), column < datetime(year + 1, 1, 1, tzinfo=zone)
+    )
+
+
 def display_date(value: date | datetime | None, lang: str) -> str | None:
+    """The long date in ``lang`` ("27. Dezember 2019"); a timestamp's day in the local zone."""
     if value is None:
         return None
-    day = value.date() if isinstance(value, datetime) else value
+    day = value.astimezone(local_zone()).date() if isinstance(value, datetime) else value
     return format_date(day, format="long", locale=lang)
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, extract
+from sqlalchemy import Select
 
 from ifm_api.core.content import (
     ReadContext,
     Relation,
     ResourceSpec,
+    in_year,
     linked,
     named,
     register,
@@ -27,7 +28,7 @@ def _filters(stmt: Select[Any], args: dict[str, Any], ctx: ReadContext) -> Selec
         if args.get(arg) is not None:
             stmt = stmt.where(linked(relation, args[arg], NewsItem, ctx))
     if args.get("year") is not None:
-        stmt = stmt.where(extract("year", NewsItem.published_at) == args["year"])
+        stmt = stmt.where(in_year(NewsItem.published_at, args["year"]))
     return stmt
 
 
