@@ -24,6 +24,7 @@ from ifm_api.core.db import utcnow
 from ifm_api.core.editing import edit_etag_data, editing_representation, get_entity
 from ifm_api.core.editor_views import add_editor_endpoints
 from ifm_api.core.errors import BadRequest, NotFound
+from ifm_api.core.feeds import feed_links
 from ifm_api.core.http import json_response, pagination_links, redirect_response
 from ifm_api.core.i18n import ALL, default_language, select_language
 from ifm_api.core.models import DRAFT, LIVE
@@ -183,7 +184,7 @@ def content_blueprint(
                 body,
                 content_language=content_language(ctx),
                 public=ctx.state == LIVE,
-                links=pagination_links(args["page"], pages),
+                links=[*pagination_links(args["page"], pages), *feed_links(spec, ctx.lang)],
             )
 
     def _detail(ctx: ReadContext, entity_id: int) -> Any:
