@@ -42,6 +42,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent
 TRANSLATIONS_DIR = PACKAGE_DIR / "translations"
 TEMPLATE_FILE = TRANSLATIONS_DIR / "messages.pot"
 DOMAIN = "messages"
+SOURCE_LANGUAGE = "en"
 KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "_l": None}
 METHOD_MAP = [("**.py", "python")]
 COMMENT_TAGS = ("Translators:",)
@@ -148,15 +149,34 @@ def template_messages(path: Path = TEMPLATE_FILE) -> list[str]:
 def update_catalogs(directory: Path = TRANSLATIONS_DIR) -> Iterator[str]:
     """Extract into ``messages.pot`` and merge it into every language's ``.po``."""
     template = extract_messages()
+    template_path = directory / TEMPLATE_FILE.name
+    changed = True
+    if template_path.exists():
+        previous = _read_po(template_path)
+        changed = _fingerprint(previous) != _fingerprint(template)
+        if not changed:  # keep the files byte-identical: no date-only diffs
+            template.creation_date = previous.creation_date
     options = {"width": 100, "sort_by_file": True, "include_lineno": False}
-    _write_atomic(directory / TEMPLATE_FILE.name, write_po, template, **options)
-    yield f"extracted {len(template)} messages into {directory / TEMPLATE_FILE.name}"
+    _write_atomic(template_path, write_po, template, **options)
+    yield f"extracted {len(template)} messages into {template_path}"
     for lang, po_path in po_files(directory).items():
         catalog = _read_po(po_path, lang)
-        catalog.update(template, update_creation_date=True)
+        catalog.update(template, update_creation_date=changed)
         _write_atomic(po_path, write_po, catalog, ignore_obsolete=True, **options)
+        if lang == SOURCE_LANGUAGE:
+            yield f"updated {po_path} (the source language: empty msgstr means the msgid)"
+            continue
         missing = [m.id for m in catalog if m.id and (not m.string or m.fuzzy)]
         yield f"updated {po_path} ({len(missing)} without translation or fuzzy)"
+
+
+def _fingerprint(catalog: Catalog) -> set[tuple[object, ...]]:
+    """What the template says, without its dates."""
+    return {
+        (m.id, m.context, tuple(sorted(p for p, _line in m.locations)), tuple(m.auto_comments))
+        for m in catalog
+        if m.id
+    }
 
 
 def init_catalog(lang: str, directory: Path = TRANSLATIONS_DIR) -> Path:
