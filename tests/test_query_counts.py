@@ -144,6 +144,7 @@ def test_public_list_queries_do_not_grow_with_page_size(
     assert measure(f"{path}?page_size=100") == small
     assert measure(f"{path}?page_size=10&page=2") == small
     assert measure(f"{path}?page_size=100&lang=en") == small
+    assert measure(f"{path}?page_size=1&lang=all") == measure(f"{path}?page_size=100&lang=all")
     include = INCLUDES[resource]
     if include:
         assert measure(f"{path}?page_size=1&include={include}") == small
