@@ -93,6 +93,19 @@ def test_public_number_beyond_the_database_range_is_400(client: FlaskClient, que
     assert query.split("?")[1].split("=")[0] in body["errors"]
 
 
+@pytest.mark.parametrize(
+    "path", ["/api/v1/news/slug/a%00b", "/api/v1/people/slug/%C3%A4rger", "/api/v1/news/slug/A"]
+)
+def test_public_slug_that_cannot_exist_is_404(client: FlaskClient, path: str):
+    assert_problem(client.get(path), 404)
+
+
+@pytest.mark.parametrize("query", ["news?tag=a%00b", "reports?lang=de%00", "people?sort=%00"])
+def test_public_query_with_nul_is_400(client: FlaskClient, query: str):
+    body = assert_problem(client.get(f"/api/v1/{query}"), 400)
+    assert query.split("?")[1].split("=")[0] in body["errors"]
+
+
 @pytest.mark.parametrize("method", ["put", "delete", "patch", "post"])
 def test_public_wrong_method_is_405_problem_with_allow(client: FlaskClient, method: str):
     response = getattr(client, method)("/api/v1/news/slug/some-slug")

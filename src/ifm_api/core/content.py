@@ -8,6 +8,7 @@ rows and translations — whatever the page size or the number of relations.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from ifm_api.core.i18n import (
 from ifm_api.core.models import DRAFT, LIVE, ContentEntity, ContentLink, SlugRedirect
 from ifm_api.core.sorting import sortable
 
+SLUG = re.compile(r"[a-z0-9-]{1,200}")  # what make_slug() and the write schema let through
 RelationKind = Literal["items", "item", "names", "authors", "members"]
 
 
@@ -293,6 +295,8 @@ def find_entity_by_slug(spec: ResourceSpec, ctx: ReadContext, slug: str) -> tupl
 
     Returns (0, None) when nothing matches.
     """
+    if not SLUG.fullmatch(slug):  # no stored slug looks otherwise; spares the database
+        return 0, None
     M, T = spec.model, spec.translation_model
     stmt = (
         select(M.entity_id)

@@ -61,6 +61,15 @@ class ReadArgs(Schema):
         },
     )
 
+    @pre_load
+    def _no_nul(self, data: Any, **_kwargs: Any) -> Any:
+        """NUL never matches stored text, and PostgreSQL refuses it (instead of a 500)."""
+        bad = [key for key in data if any("\x00" in v for v in data.getlist(key))]
+        if bad:
+            message = Text.default_error_messages["invalid_text"]
+            raise ValidationError({key: [message] for key in bad})
+        return data
+
 
 class ListArgs(ReadArgs):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=DB_INT_MAX))
