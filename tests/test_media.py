@@ -20,6 +20,8 @@ from werkzeug.test import TestResponse
 from ifm_api import create_app
 from ifm_api.config import load_settings
 from ifm_api.core import db
+from ifm_api.core.content import REGISTRY
+from ifm_api.core.editing import create_item, get_entity, publish_item, unpublish_item
 from ifm_api.core.models import Media
 
 Token = Callable[..., dict[str, str]]
@@ -129,9 +131,41 @@ def upload(
 
 
 def uploaded(client: FlaskClient, token: Token, data: bytes, name: str) -> dict[str, Any]:
+    """Upload a file and publish an item that uses it (the public only gets files in use)."""
     response = upload(client, token("editor"), data, name)
     assert response.status_code == 201, response.get_json()
-    return response.get_json()
+    info = response.get_json()
+    use_in_published_item(client.application, info["id"], info["content_type"])
+    return info
+
+
+def use_in_published_item(app: Flask, media_id: int, content_type: str) -> int:
+    if content_type == "application/pdf":
+        resource = "reports"
+        data: dict[str, Any] = {
+            "translations": {"de": {"title": f"Bericht {media_id}"}},
+            "files": [{"media_id": media_id, "lang": "de"}],
+        }
+    else:
+        resource = "people"
+        data = {
+            "given_name": "Bild",
+            "family_name": f"Person {media_id}",
+            "portrait_id": media_id,
+            "translations": {"de": {}},
+        }
+    spec = REGISTRY[resource]
+    with app.app_context(), db.transaction():
+        entity = create_item(spec, data, author="tests")
+        publish_item(
+            spec,
+            entity,
+            languages=None,
+            publish_at=None,
+            expected_version=entity.version,
+            author="tests",
+        )
+        return entity.id
 
 
 def media_count(app: Flask) -> int:
@@ -454,3 +488,33 @@ def test_openapi_documents_upload_as_multipart_with_bearer_security(client: Flas
     download = spec["paths"][f"{MEDIA}/{{media_id}}/{{filename}}"]["get"]["responses"]
     assert {"200", "206", "304", "404", "416"} <= set(download)
     assert "/api/v1/media/{media_id}/info" in spec["paths"]
+
+
+# --- who may download ------------------------------------------------------------------------
+
+
+def test_public_download_of_file_no_published_item_uses_is_404(
+    client: FlaskClient, token: Token
+) -> None:
+    response = upload(client, token("editor"), pdf_bytes("unveröffentlicht"), "entwurf.pdf")
+    info = response.get_json()
+    assert_problem(client.get(info["url"]), 404)
+    assert_problem(client.get(f"{MEDIA}/{info['id']}/info"), 404)
+    with_token = client.get(info["url"], headers=token("preview"))
+    assert with_token.status_code == 200
+    assert with_token.data == pdf_bytes("unveröffentlicht")
+
+
+def test_public_download_follows_publication_of_the_report_using_it(
+    client: FlaskClient, token: Token, app: Flask
+) -> None:
+    info = upload(client, token("editor"), pdf_bytes("bericht"), "bericht.pdf").get_json()
+    report = use_in_published_item(app, info["id"], info["content_type"])
+    assert client.get(info["url"]).status_code == 200
+    spec = REGISTRY["reports"]
+    with app.app_context(), db.transaction():
+        entity = get_entity(spec, report)
+        unpublish_item(
+            spec, entity, languages=None, expected_version=entity.version, author="tests"
+        )
+    assert_problem(client.get(info["url"]), 404)

@@ -80,6 +80,7 @@ class ResourceSpec:
     write_extra: Callable[[Any, dict[str, Any]], None] | None = None
     copy_extra: Callable[[Any, Any], None] | None = None
     extra_write_keys: tuple[str, ...] = ()
+    media_ids: Callable[[], Select[Any]] | None = None
 
     @property
     def segment(self) -> str:
@@ -567,3 +568,17 @@ def render_all_languages(
     item["created_at"] = entity.created_at
     item["updated_at"] = row.updated_at
     return item
+
+
+def media_is_public(media_id: int, now: datetime) -> bool:
+    """A file is public while a published, visible item uses it (report file, portrait)."""
+    ctx = ReadContext(lang=ALL, fallback=False, now=now)
+    for spec in REGISTRY.values():
+        if spec.media_ids is None:
+            continue
+        query = spec.media_ids()
+        column = query.selected_columns[0]
+        stmt = query.where(column == media_id, *_conditions(spec, ctx)).limit(1)
+        if db.session().scalar(stmt) is not None:
+            return True
+    return False

@@ -182,7 +182,7 @@ def _unique_slug(spec: ResourceSpec, lang: str, base: str, entity_id: int) -> st
     candidate, number = base, 1
     while _slug_taken(spec, lang, candidate, entity_id):
         number += 1
-        candidate = f"{base[: 120 - len(str(number)) - 1]}-{number}"
+        candidate = f"{base[: 120 - len(str(number)) - 1].rstrip('-')}-{number}"
     return candidate
 
 

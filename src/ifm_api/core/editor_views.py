@@ -235,7 +235,7 @@ def add_editor_endpoints(
             return edited(blp, entity, body)
 
         @blp.etag
-        @blp.arguments(DeleteArgs, location="query")
+        @blp.arguments(DeleteArgs, location="query", error_status_code=400)
         @blp.response(204, description="Deleted.")
         @problems(blp, 401, 403, 404)
         @operation(blp, f"Delete one of the {noun}")

@@ -15,7 +15,9 @@ from werkzeug.datastructures import CombinedMultiDict, FileStorage
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
 
 from ifm_api.core import db
-from ifm_api.core.auth import require_role
+from ifm_api.core.auth import current_principal, require_role
+from ifm_api.core.content import media_is_public
+from ifm_api.core.db import utcnow
 from ifm_api.core.editor_views import operation
 from ifm_api.core.errors import ApiError, NotFound, UnsupportedMediaType
 from ifm_api.core.http import json_response
@@ -96,10 +98,19 @@ def media_info(media: Media) -> dict[str, Any]:
 
 
 def _get_media(media_id: int) -> Media:
+    """The file, if this reader may have it: the public only gets files that a published,
+    visible item uses; a token (preview and up) gets any file (drafts need their files)."""
     media = find_media(media_id)
-    if media is None or not media_path(media).exists():
+    if media is None or not media_path(media).exists() or not _may_read(media_id):
         raise NotFound("media_not_found", detail_args={"id": media_id})
     return media
+
+
+def _may_read(media_id: int) -> bool:
+    if media_is_public(media_id, utcnow()):
+        return True
+    principal = current_principal()
+    return principal is not None and principal.has_role("preview")
 
 
 def _range_environ() -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
@@ -112,5 +112,6 @@ SPEC = register(
         before_save=_update_sort_key,
         edit_extra=_portrait_id,
         write_extra=_check_portrait,
+        media_ids=lambda: select(Person.portrait_id),
     )
 )

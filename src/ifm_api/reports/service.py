@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Select, extract
+from sqlalchemy import Select, extract, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
@@ -126,5 +126,6 @@ SPEC = register(
         write_extra=_write_files,
         copy_extra=_copy_files,
         extra_write_keys=("files",),
+        media_ids=lambda: select(ReportFile.media_id).join(Report, Report.pk == ReportFile.row_pk),
     )
 )
