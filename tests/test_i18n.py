@@ -160,6 +160,7 @@ def _news_as_text(env: Env, query: dict[str, str], headers: dict[str, str]) -> T
 def _range_outside_the_file(
     env: Env, query: dict[str, str], headers: dict[str, str]
 ) -> TestResponse:
+    """A file no published item uses yet: readable with a token."""
     upload = env.client.post(
         "/api/v1/media",
         data={"file": (io.BytesIO(b"%PDF-1.4 tiny"), "tiny.pdf", "application/pdf")},
@@ -170,7 +171,7 @@ def _range_outside_the_file(
     return env.client.get(
         upload.headers["Location"],
         query_string=query,
-        headers={**headers, "Range": "bytes=5000-6000"},
+        headers={**headers, **env.token("editor"), "Range": "bytes=5000-6000"},
     )
 
 
