@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, Response, g, request
-from sqlalchemy import Integer, String, func, select, union_all, update
+from flask import Flask, Response, request
+from sqlalchemy import Integer, String, func, select, text, union_all, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.http import is_resource_modified
 
@@ -36,6 +37,8 @@ STORED_HEADERS = (
     "ETag",
     "Last-Modified",
 )
+CACHE_KEY = "ifm.cache_key"
+VERSION_QUERY = text("SELECT version FROM content_state WHERE id = 1")
 NOT_MODIFIED_HEADERS = ("Cache-Control", "Vary", "Content-Language", "ETag", "Last-Modified")
 
 
@@ -54,8 +57,13 @@ class Entry:
     body: bytes
     headers: tuple[tuple[str, str], ...]
     etag: str | None
+    last_modified: str | None
     valid_until: datetime | None
     size: int
+
+    @property
+    def not_modified_headers(self) -> tuple[tuple[str, str], ...]:
+        return tuple((k, v) for k, v in self.headers if k in NOT_MODIFIED_HEADERS)
 
 
 class ResponseCache:
@@ -102,10 +110,6 @@ class ResponseCache:
         return len(self._entries)
 
 
-def current_version() -> int:
-    return db.session().scalar(select(ContentState.version).where(ContentState.id == 1)) or 0
-
-
 def bump_version() -> None:
     """Called inside every write transaction, just before commit."""
     db.session().execute(
@@ -134,74 +138,85 @@ def next_visibility_change(now: datetime) -> datetime | None:
     return value
 
 
-def _cacheable_request() -> bool:
-    path = request.path
+def _cacheable(environ: dict[str, Any]) -> bool:
+    path = environ.get("PATH_INFO", "")
     return (
-        request.method in ("GET", "HEAD")
-        and "Authorization" not in request.headers
+        environ.get("REQUEST_METHOD") in ("GET", "HEAD")
+        and "HTTP_AUTHORIZATION" not in environ
         and path.startswith(CACHED_PREFIXES)
         and not path.startswith(UNCACHED_PREFIXES)
     )
 
 
-def _cache_key(version: int) -> tuple[Any, ...]:
+def _cache_key(environ: dict[str, Any], version: int) -> tuple[Any, ...]:
     return (
         version,
-        request.host_url,
-        request.path,
-        request.query_string,
-        request.headers.get("Accept-Language", ""),
+        environ.get("wsgi.url_scheme"),
+        environ.get("HTTP_HOST") or environ.get("SERVER_NAME"),
+        environ.get("SCRIPT_NAME", ""),
+        environ.get("PATH_INFO", ""),
+        environ.get("QUERY_STRING", ""),
+        environ.get("HTTP_ACCEPT_LANGUAGE", ""),
     )
 
 
-def _cached_response(entry: Entry) -> Response:
-    last_modified = next((v for k, v in entry.headers if k == "Last-Modified"), None)
-    if (entry.etag is not None or last_modified is not None) and not is_resource_modified(
-        request.environ, etag=entry.etag, last_modified=last_modified
-    ):
-        response = Response(status=304)
-        for name, value in entry.headers:
-            if name in NOT_MODIFIED_HEADERS:
-                response.headers[name] = value
-        return response
-    response = Response(entry.body, status=200)
-    response.headers.clear()
-    response.headers.extend(entry.headers)
-    response.headers["Content-Length"] = str(len(entry.body))
-    return response
+class CachedReads:
+    """WSGI middleware in front of Flask: answers cache hits before any routing.
+
+    A hit costs one primary-key read of the content version on a pooled connection, a dict
+    lookup and the stored bytes; a miss goes on to Flask, whose ``after_request`` stores the
+    response under the key this middleware left in the environ.
+    """
+
+    def __init__(self, wsgi_app: Any, cache: ResponseCache, engine: Engine) -> None:
+        self.wsgi_app = wsgi_app
+        self.cache = cache
+        self.engine = engine
+
+    def version(self) -> int:
+        with self.engine.connect() as connection:
+            return connection.execute(VERSION_QUERY).scalar() or 0
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if not _cacheable(environ):
+            return self.wsgi_app(environ, start_response)
+        key = _cache_key(environ, self.version())
+        entry = self.cache.get(key, utcnow())
+        if entry is None:
+            environ[CACHE_KEY] = key
+            return self.wsgi_app(environ, start_response)
+        if not is_resource_modified(environ, etag=entry.etag, last_modified=entry.last_modified):
+            start_response("304 NOT MODIFIED", list(entry.not_modified_headers))
+            return []
+        start_response("200 OK", list(entry.headers))
+        return [] if environ["REQUEST_METHOD"] == "HEAD" else [entry.body]
+
+
+def _entry(response: Response) -> Entry:
+    body = response.get_data()
+    headers = [(k, v) for k, v in response.headers.items() if k in STORED_HEADERS]
+    headers.append(("Content-Length", str(len(body))))
+    etag, _weak = response.get_etag()
+    return Entry(
+        body=body,
+        headers=tuple(headers),
+        etag=etag,
+        last_modified=response.headers.get("Last-Modified"),
+        valid_until=next_visibility_change(utcnow()),
+        size=len(body) + 512,
+    )
 
 
 def init_app(app: Flask, *, max_bytes: int = 64 * 1024 * 1024) -> ResponseCache:
     cache = ResponseCache(max_bytes)
     app.extensions["ifm_response_cache"] = cache
-
-    @app.before_request
-    def _serve_from_cache() -> Response | None:
-        if not _cacheable_request():
-            return None
-        key = _cache_key(current_version())
-        entry = cache.get(key, utcnow())
-        if entry is not None:
-            return _cached_response(entry)
-        g.ifm_cache_key = key
-        return None
+    app.wsgi_app = CachedReads(app.wsgi_app, cache, app.extensions["ifm_engine"])  # type: ignore[method-assign]
 
     @app.after_request
     def _store_in_cache(response: Response) -> Response:
-        key = g.pop("ifm_cache_key", None)
-        if key is None or response.status_code != 200 or response.direct_passthrough:
-            return response
-        body = response.get_data()
-        headers = tuple((k, v) for k, v in response.headers.items() if k in STORED_HEADERS)
-        etag, _weak = response.get_etag()
-        entry = Entry(
-            body=body,
-            headers=headers,
-            etag=etag,
-            valid_until=next_visibility_change(utcnow()),
-            size=len(body) + 512,
-        )
-        cache.put(key, entry)
+        key = request.environ.pop(CACHE_KEY, None)
+        if key is not None and response.status_code == 200 and not response.direct_passthrough:
+            cache.put(key, _entry(response))
         return response
 
     return cache
