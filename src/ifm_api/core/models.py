@@ -146,6 +146,6 @@ class TranslationRow:
         name = cls.__tablename__  # type: ignore[attr-defined]
         return (
             UniqueConstraint("row_pk", "lang"),
-            UniqueConstraint("state", "lang", "slug", name=f"uq_{name}_state_lang_slug"),
+            UniqueConstraint("slug", "lang", "state", name=f"uq_{name}_slug_lang_state"),
             Index(f"ix_{name}_visible_from", "visible_from"),
         )

@@ -20,7 +20,10 @@ class NewsItem(ContentRow, Base):
 
     published_at: Mapped[datetime | None]
     translations: Mapped[list[NewsItemTranslation]] = relationship(
-        lazy="raise", cascade="all, delete-orphan", order_by="NewsItemTranslation.lang"
+        lazy="raise",
+        cascade="all, delete-orphan",
+        # Ordered like the (row_pk, lang) index, so SQLite looks rows up by it.
+        order_by="[NewsItemTranslation.row_pk, NewsItemTranslation.lang]",
     )
 
 

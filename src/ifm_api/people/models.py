@@ -27,7 +27,10 @@ class Person(ContentRow, Base):
     portrait_id: Mapped[int | None] = mapped_column(ForeignKey("media.id", ondelete="SET NULL"))
     portrait: Mapped[Media | None] = relationship(lazy="raise")
     translations: Mapped[list[PersonTranslation]] = relationship(
-        lazy="raise", cascade="all, delete-orphan", order_by="PersonTranslation.lang"
+        lazy="raise",
+        cascade="all, delete-orphan",
+        # Ordered like the (row_pk, lang) index, so SQLite looks rows up by it.
+        order_by="[PersonTranslation.row_pk, PersonTranslation.lang]",
     )
 
 

@@ -24,7 +24,10 @@ class Project(ContentRow, Base):
     funders: Mapped[list[Any]] = mapped_column(default=list)
     partners: Mapped[list[Any]] = mapped_column(default=list)
     translations: Mapped[list[ProjectTranslation]] = relationship(
-        lazy="raise", cascade="all, delete-orphan", order_by="ProjectTranslation.lang"
+        lazy="raise",
+        cascade="all, delete-orphan",
+        # Ordered like the (row_pk, lang) index, so SQLite looks rows up by it.
+        order_by="[ProjectTranslation.row_pk, ProjectTranslation.lang]",
     )
 
 

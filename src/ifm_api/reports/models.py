@@ -36,7 +36,10 @@ class Report(ContentRow, Base):
     isbn: Mapped[str | None] = mapped_column(String(20))
     external_url: Mapped[str | None] = mapped_column(String(500))
     translations: Mapped[list[ReportTranslation]] = relationship(
-        lazy="raise", cascade="all, delete-orphan", order_by="ReportTranslation.lang"
+        lazy="raise",
+        cascade="all, delete-orphan",
+        # Ordered like the (row_pk, lang) index, so SQLite looks rows up by it.
+        order_by="[ReportTranslation.row_pk, ReportTranslation.lang]",
     )
     files: Mapped[list[ReportFile]] = relationship(
         lazy="raise", cascade="all, delete-orphan", order_by="ReportFile.position"

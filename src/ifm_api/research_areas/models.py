@@ -14,7 +14,10 @@ class ResearchArea(ContentRow, Base):
 
     sort_order: Mapped[int] = mapped_column(default=0)
     translations: Mapped[list[ResearchAreaTranslation]] = relationship(
-        lazy="raise", cascade="all, delete-orphan", order_by="ResearchAreaTranslation.lang"
+        lazy="raise",
+        cascade="all, delete-orphan",
+        # Ordered like the (row_pk, lang) index, so SQLite looks rows up by it.
+        order_by="[ResearchAreaTranslation.row_pk, ResearchAreaTranslation.lang]",
     )
 
 
