@@ -33,6 +33,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
+from dotenv import load_dotenv
 
 RESOURCES = ("news", "reports", "projects", "people", "research_areas")
 
@@ -154,7 +155,13 @@ def _parse_database_url(raw: str | None) -> str:
 
 
 def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settings:
-    """Read and validate the settings; raise ConfigError naming the bad variable."""
+    """Read and validate the settings; raise ConfigError naming the bad variable.
+
+    Without an explicit ``env``: the process environment, completed by a ``.env`` file in the
+    working directory (variables already set win).
+    """
+    if env is None:
+        load_dotenv(Path.cwd() / ".env", override=False)
     env = dict(os.environ if env is None else env)
     languages = _parse_languages(env.get("IFM_LANGUAGES", "de,en"))
     site_url = env.get("IFM_SITE_URL", "https://www.example.org").rstrip("/")
