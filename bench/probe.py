@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/probe.py paths   --database-url URL           # "name<TAB>path" lines
     .venv/bin/python bench/probe.py queries --database-url URL --label L # one QUERIES line each
+    .venv/bin/python bench/probe.py rotation --database-url URL --kind list|detail  # paths
     .venv/bin/python bench/probe.py profile --database-url URL [--path P] [--requests 200]
     .venv/bin/python bench/probe.py sample  ...  # the same with pyinstrument (if importable)
     .venv/bin/python bench/probe.py versions
@@ -18,6 +19,7 @@ import argparse
 import cProfile
 import os
 import pstats
+import random
 import sys
 import tempfile
 import time
@@ -110,6 +112,26 @@ def _timed(
         client.get(**request)
         count += 1
     return (time.perf_counter() - started) * 1000 / count
+
+
+def cmd_rotation(app: Flask, args: argparse.Namespace) -> None:
+    """Paths for a rotating load (wrk-rotate.lua): every German list page, or every item's
+    German detail in a fixed shuffled order; a response cache sees a distinct URL each time."""
+    from sqlalchemy import select
+
+    from ifm_api.core.content import REGISTRY
+
+    if args.kind == "list":
+        pages = app.test_client().get(LIST).get_json()["meta"]["pages"]
+        for page in range(1, pages + 1):
+            print(f"{LIST}&page={page}")
+        return
+    model = REGISTRY["news"].model
+    with app.app_context():
+        ids = list(db.session().scalars(select(model.entity_id).where(model.state == "live")))
+    random.Random(1).shuffle(ids)
+    for entity_id in ids:
+        print(f"/api/v1/news/{entity_id}?lang=de")
 
 
 def cmd_queries(app: Flask, args: argparse.Namespace) -> None:
@@ -292,7 +314,10 @@ def versions() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("command", choices=("paths", "queries", "profile", "sample", "versions"))
+    parser.add_argument(
+        "command", choices=("paths", "queries", "rotation", "profile", "sample", "versions")
+    )
+    parser.add_argument("--kind", choices=("list", "detail"), default="list", help="rotation")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"), required=False)
     parser.add_argument("--base-url", default="http://localhost/")
     parser.add_argument("--label", default="product")
@@ -317,6 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = {
         "paths": cmd_paths,
         "queries": cmd_queries,
+        "rotation": cmd_rotation,
         "profile": cmd_profile,
         "sample": cmd_sample,
     }

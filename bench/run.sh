@@ -10,9 +10,12 @@
 #    IFM_RESPONSE_CACHE_MB=0 (every request renders); worker RSS at start, after warm-up and at
 #    the end; then per endpoint lib.sh's `measure` (wrk via load.sh: warm-up, RUNS x DURATION s
 #    at CONNS connections and RUNS x LAT_DURATION s at LAT_CONNS, noisy runs repeated)
+#    plus, cached only (ROTATE=1), two rotating cells (wrk-rotate.lua): every request another
+#    list page / another item's detail, so the cache sees distinct URLs (misses once the set
+#    outgrows it)
 # 4. prints lib.sh's table and bench/report.py's side-by-side table (ratios to the peers)
 # Raw lines: bench/run/product-<UTC>.txt; report: bench/run/report-<UTC>.md.
-# Env: SIZES="1000 20000 100000" CACHE_MODES="cached uncached" BENCH_PORT=18100
+# Env: SIZES="1000 20000 100000" CACHE_MODES="cached uncached" ROTATE=1 BENCH_PORT=18100
 #      BENCH_REF=<git ref> measures that commit instead of the working tree: `git archive` of it
 #      into bench/run/src-<sha>/, imported first through PYTHONPATH (e.g. BENCH_REF=HEAD while
 #      files are being edited, or to compare two commits)
@@ -28,6 +31,7 @@ ROOT="$(cd "$HERE/.." && pwd)"
 . "$HERE/lib.sh"        # DURATION CONNS THREADS RUNS WARMUP LAT_* OTHER_MAX RETRIES, measure, print_table
 SIZES="${SIZES:-1000 20000 100000}"
 CACHE_MODES="${CACHE_MODES:-cached uncached}"
+ROTATE="${ROTATE:-1}"
 BENCH_PORT="${BENCH_PORT:-18100}"
 PY="$ROOT/.venv/bin/python"
 GUNICORN="$ROOT/.venv/bin/gunicorn"
@@ -142,6 +146,13 @@ for N in $SIZES; do
     done
     etag="$(curl -s -D - -o /dev/null "$B${paths[0]}" | tr -d '\r' | awk -F': ' 'tolower($1)=="etag"{print $2}')"
     WRK_HEADER="If-None-Match: $etag" measure "$label ${names[0]} 304" "$B" "${paths[0]}" "$PIDF"
+    if [ "$ROTATE" = 1 ] && [ "$mode" = cached ]; then
+      for kind in list detail; do
+        "$PY" "$HERE/probe.py" rotation --kind "$kind" --database-url "$url" > "$RUN/paths-$N-$kind.txt"
+        WRK_SCRIPT="$HERE/wrk-rotate.lua" WRK_PATHS="$RUN/paths-$N-$kind.txt" \
+          measure "$label $kind rotating" "$B" "$(head -1 "$RUN/paths-$N-$kind.txt")" "$PIDF"
+      done
+    fi
     worker_rss "$label" end
     stop_server
   done
