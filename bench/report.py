@@ -210,20 +210,30 @@ def main(argv: list[str]) -> int:
     say("")
     say("### Worker memory (VmRSS per gunicorn worker, MiB)")
     say("")
-    say("| run | start | after warm-up | end | end − warm-up |")
-    say("| --- | ---: | ---: | ---: | ---: |")
+    say(
+        "After the issue's cells = after list … 304; the rotating cells (cached mode) then fill "
+        "the byte-bounded response cache with distinct URLs."
+    )
+    say("")
+    say(
+        "| run | start | after warm-up | after the issue's cells | after rotating "
+        "| growth in cells |"
+    )
+    say("| --- | ---: | ---: | ---: | ---: | ---: |")
     mem: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     for row in read_tagged(raw, "MEM"):
         mem[row["name"]][row["phase"]].append(int(row["rss_kb"]))
+
+    def mib(values: list[int]) -> str:
+        return " / ".join(f"{v / 1024:.1f}" for v in values) or "–"
+
     for name, phases in mem.items():
-
-        def mib(values: list[int]) -> str:
-            return " / ".join(f"{v / 1024:.1f}" for v in values) or "–"
-
-        delta = [e - w for w, e in zip(phases["warm"], phases["end"], strict=False)]
+        cells = phases["cells"] if "cells" in phases else phases["end"]
+        rotated = phases["end"] if "cells" in phases else []
+        growth = [c - w for w, c in zip(phases["warm"], cells, strict=False)]
         say(
-            f"| {name} | {mib(phases['start'])} | {mib(phases['warm'])} | {mib(phases['end'])} "
-            f"| {' / '.join(f'{d / 1024:+.1f}' for d in delta) or '–'} |"
+            f"| {name} | {mib(phases['start'])} | {mib(phases['warm'])} | {mib(cells)} "
+            f"| {mib(rotated)} | {' / '.join(f'{d / 1024:+.1f}' for d in growth) or '–'} |"
         )
     say("")
     say(targets(product, wagtail, nginx_close))
