@@ -187,9 +187,6 @@ KEY_FUNCTIONS = (
     ("content.py", "display_date"),
     ("http.py", "json_response"),
     ("views.py", "read_context"),
-    ("arguments.py", "wrapper"),
-    ("etag.py", "wrapper"),
-    ("response.py", "wrapper"),
 )
 
 
