@@ -13,13 +13,13 @@ from typing import Any
 
 import feedparser
 import pytest
-from factories import news, person, report
+from factories import edit_and_publish, news, person, report
 from flask import Flask
 from flask.testing import FlaskClient
 
 from ifm_api.core import db
 from ifm_api.core.content import REGISTRY
-from ifm_api.core.editing import get_entity, publish_item, update_item
+from ifm_api.core.editing import get_entity, update_item
 from ifm_api.core.media import store_file
 
 SITE = "https://www.ifm.example"
@@ -80,18 +80,7 @@ def content(make_item: Callable[..., int], pdf: dict[str, Any]) -> dict[str, int
 
 
 def edit_and_republish(app: Flask, resource: str, entity_id: int, data: dict[str, Any]) -> None:
-    spec = REGISTRY[resource]
-    with app.app_context(), db.transaction():
-        entity = get_entity(spec, entity_id)
-        update_item(spec, entity, data, expected_version=entity.version, author="tests")
-        publish_item(
-            spec,
-            entity,
-            languages=None,
-            publish_at=None,
-            expected_version=entity.version,
-            author="tests",
-        )
+    edit_and_publish(app, resource, entity_id, data)
 
 
 def parsed(client: FlaskClient, url: str) -> feedparser.FeedParserDict:
