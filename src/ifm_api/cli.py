@@ -126,6 +126,43 @@ def tokens_revoke(name: str) -> None:
 
 
 @main.group()
+def media() -> None:
+    """Uploaded files and their storage."""
+
+
+@media.command("gc")
+@click.option(
+    "--grace-minutes",
+    type=click.IntRange(min=0),
+    default=60,
+    show_default=True,
+    help="Keep unreferenced files younger than this (an upload writes before it commits).",
+)
+@click.option("--dry-run", is_flag=True, help="Only report what would be removed.")
+@with_appcontext
+def media_gc(grace_minutes: int, dry_run: bool) -> None:
+    """Remove stored files no media row references; report rows whose file is missing.
+
+    Exits with status 1 when a row's file is missing (the upload must be repeated).
+    """
+    from ifm_api.core.media import collect_garbage
+
+    report = collect_garbage(grace_seconds=grace_minutes * 60, dry_run=dry_run)
+    verb = "would remove" if dry_run else "removed"
+    for key in report.removed:
+        click.echo(f"{verb} {key}")
+    for row in report.missing:
+        click.echo(f"missing file of media {row.id} ({row.filename}, sha256 {row.sha256})")
+    click.echo(
+        f"{verb} {len(report.removed)} file(s), kept {report.kept_young} younger than "
+        f"{grace_minutes} min, {len(report.missing)} row(s) with a missing file",
+        err=True,
+    )
+    if report.missing:
+        raise SystemExit(1)
+
+
+@main.group()
 def openapi() -> None:
     """The OpenAPI document."""
 

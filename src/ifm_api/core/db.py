@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -98,6 +98,18 @@ def engine() -> Engine:
     return current_app.extensions["ifm_engine"]
 
 
+AFTER_COMMIT = "ifm.after_commit"
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run ``callback`` once the current ``transaction()`` has committed (never on rollback).
+
+    For work outside the database that must follow the committed state, such as removing a
+    file no row references any more.
+    """
+    session().info.setdefault(AFTER_COMMIT, []).append(callback)
+
+
 @contextmanager
 def transaction() -> Iterator[Session]:
     """One unit of work: commit on success, roll back everything on any error.
@@ -112,5 +124,8 @@ def transaction() -> Iterator[Session]:
         bump_version()
         s.commit()
     except BaseException:
+        s.info.pop(AFTER_COMMIT, None)
         s.rollback()
         raise
+    for callback in s.info.pop(AFTER_COMMIT, []):
+        callback()

@@ -27,6 +27,7 @@ from ifm_api.core.content import (
 from ifm_api.core.db import utcnow
 from ifm_api.core.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from ifm_api.core.i18n import ALL, supported_languages
+from ifm_api.core.media import media_ids_of, release_media
 from ifm_api.core.messages import N_
 from ifm_api.core.models import (
     DRAFT,
@@ -425,13 +426,16 @@ def delete_item(
     """Take the item down: soft by default (revisions kept), ``hard`` removes every trace.
 
     The database cascades a hard delete to rows, translations, links (also those of other
-    items pointing here), revisions and slug redirects.
+    items pointing here), revisions and slug redirects. The item's files go too, row and
+    bytes, unless another item uses them; bytes another file row shares stay.
     """
     _bump_version(entity, expected_version, author)
     session = db.session()
     if hard:
+        files = media_ids_of(entity.id)
         session.delete(entity)
         session.flush()
+        release_media(files)
         return
     _drop_live(spec, entity.id)
     entity.deleted_at = utcnow()

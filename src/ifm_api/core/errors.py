@@ -40,6 +40,7 @@ TITLES: dict[int, Any] = {
     429: _l("Too many requests"),
     500: _l("Internal server error"),
     503: _l("Service unavailable"),
+    507: _l("Insufficient storage"),
 }
 
 # key -> detail message; %(name)s placeholders are filled from ``detail_args``.
@@ -78,6 +79,8 @@ DETAILS: dict[str, Any] = {
         "Files are recognised by their content, not by their name."
     ),
     "range_not_satisfiable": _l("The requested range is outside the file."),
+    "storage_full": _l("There is no room to store the file now; nothing was stored."),
+    "storage_failed": _l("The file could not be stored; nothing was kept. Try again."),
     "token_missing": _l("This request needs a bearer token (Authorization: Bearer …)."),
     "token_invalid": _l("The bearer token is unknown, expired or revoked."),
     "token_name_taken": _l("A token named %(name)s exists already."),

@@ -1,17 +1,20 @@
-"""Files: content sniffing, storage by content hash, and their stable URLs."""
+"""Files: content sniffing, storage by content hash, their stable URLs and their lifetime."""
 
 from __future__ import annotations
 
 import hashlib
 import re
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from ifm_api.core import db
+from ifm_api.core.content import REGISTRY
 from ifm_api.core.messages import N_
 from ifm_api.core.models import Media
+from ifm_api.core.storage import storage
 
 SIGNATURES: tuple[tuple[str, bytes, int], ...] = (
     ("application/pdf", b"%PDF-", 0),
@@ -45,12 +48,18 @@ def safe_filename(name: str, content_type: str) -> str:
     return stem[:120] + EXTENSIONS.get(content_type, "")
 
 
-def media_root() -> Path:
-    return Path(current_app.config["IFM"].media_root)
+def original_key(sha256: str) -> str:
+    """Storage key of an original: its SHA-256, sharded by the first two hex digits."""
+    return f"{sha256[:2]}/{sha256}"
+
+
+def renditions_key(sha256: str) -> str:
+    """Storage prefix of the images derived from an original."""
+    return f"renditions/{sha256[:2]}/{sha256}"
 
 
 def media_path(media: Media) -> Path:
-    return media_root() / media.sha256[:2] / media.sha256
+    return storage().local_path(original_key(media.sha256))
 
 
 def media_url(api_root: str, media: Media) -> str:
@@ -58,7 +67,13 @@ def media_url(api_root: str, media: Media) -> str:
 
 
 def store_file(data: bytes, filename: str, content_type: str, *, author: str | None) -> Media:
-    """Write the bytes (once per content) and add a Media row to the session."""
+    """Write the bytes (once per content) and add a Media row to the session.
+
+    Identical uploads at the same moment each write a temporary file of their own, and the
+    renames are atomic, so whichever lands last leaves the same complete file. After the
+    commit the file is checked once more under the key's lock: a delete of the last other
+    row with these bytes may have removed it in between (``discard_unused_files``).
+    """
     digest = hashlib.sha256(data).hexdigest()
     media = Media(
         filename=safe_filename(filename, content_type),
@@ -67,14 +82,68 @@ def store_file(data: bytes, filename: str, content_type: str, *, author: str | N
         sha256=digest,
         created_by=author,
     )
-    path = media_path(media)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".part")
-        tmp.write_bytes(data)
-        tmp.replace(path)
+    _ensure_stored(data, digest)
     db.session().add(media)
+    db.after_commit(lambda: _ensure_stored(data, digest))
     return media
+
+
+def _ensure_stored(data: bytes, digest: str) -> None:
+    store, key = storage(), original_key(digest)
+    with store.lock(key):
+        # A file of another size is a leftover of an old, non-atomic write: replace it.
+        if not store.exists(key, size=len(data)):
+            store.save(key, data, sha256=digest)
+
+
+def media_ids_of(entity_id: int) -> set[int]:
+    """The files an item uses, in its working copy or its public version."""
+    ids: set[int] = set()
+    for spec in REGISTRY.values():
+        if spec.media_ids is not None:
+            query = spec.media_ids().where(spec.model.entity_id == entity_id)
+            ids.update(value for value in db.session().scalars(query) if value is not None)
+    return ids
+
+
+def used_media_ids(candidates: set[int]) -> set[int]:
+    """Those of ``candidates`` that any item (any state, soft-deleted ones too) uses."""
+    used: set[int] = set()
+    if not candidates:
+        return used
+    for spec in REGISTRY.values():
+        if spec.media_ids is not None:
+            query = spec.media_ids()
+            column = query.selected_columns[0]
+            used.update(db.session().scalars(query.where(column.in_(candidates)).distinct()))
+    return used
+
+
+def release_media(candidates: set[int]) -> None:
+    """Delete the rows of those files no item uses any more; their bytes follow after the
+    commit unless another row has the same content (shared files stay)."""
+    unused = candidates - used_media_ids(candidates)
+    if not unused:
+        return
+    session = db.session()
+    digests = set(session.scalars(select(Media.sha256).where(Media.id.in_(unused))))
+    session.execute(delete(Media).where(Media.id.in_(unused)))
+    db.after_commit(lambda: discard_unused_files(digests))
+
+
+def discard_unused_files(digests: set[str]) -> None:
+    """Remove the stored bytes (and renditions) of contents no Media row references.
+
+    Checked under the key's lock, which an upload of the same bytes takes after its commit
+    too: either the upload's row is seen here and the file stays, or the upload finds the
+    file gone and writes it again.
+    """
+    store = storage()
+    for digest in sorted(digests):
+        with store.lock(original_key(digest)):
+            if not _referenced(digest):
+                store.delete(original_key(digest))
+                store.delete(renditions_key(digest))
 
 
 def check_media(media_ids: list[int], allowed: frozenset[str], path: str) -> None:
@@ -99,3 +168,56 @@ def check_media(media_ids: list[int], allowed: frozenset[str], path: str) -> Non
 
 def find_media(media_id: int) -> Media | None:
     return db.session().scalar(select(Media).where(Media.id == media_id))
+
+
+@dataclass
+class GarbageReport:
+    """What ``collect_garbage`` found (and, unless a dry run, removed)."""
+
+    removed: list[str] = field(default_factory=list)
+    missing: list[Media] = field(default_factory=list)
+    kept_young: int = 0
+
+
+def collect_garbage(*, grace_seconds: float, dry_run: bool = False) -> GarbageReport:
+    """Remove stored bytes no Media row references, and report rows whose file is gone.
+
+    Unreferenced originals and temporary files younger than ``grace_seconds`` stay: an
+    upload writes its file before it commits its row.
+    """
+    store = storage()
+    report = GarbageReport()
+    rows = list(db.session().scalars(select(Media).order_by(Media.id)))
+    referenced = {media.sha256 for media in rows}
+    cutoff = time.time() - grace_seconds
+    for stored in store.listing():
+        digest = _digest_of(stored.key)
+        if digest in referenced and not stored.temporary:
+            continue
+        is_rendition = stored.key.startswith("renditions/")
+        if stored.mtime > cutoff and not is_rendition:
+            report.kept_young += 1
+            continue
+        report.removed.append(stored.key)
+        if not dry_run:
+            with store.lock(stored.key):
+                if stored.temporary or not _referenced(digest):
+                    store.delete(stored.key)
+    report.missing = [m for m in rows if not store.exists(original_key(m.sha256), size=m.size)]
+    return report
+
+
+def _digest_of(key: str) -> str:
+    """The SHA-256 an original, a rendition or a temporary file belongs to."""
+    parts = key.split("/")
+    name = parts[2] if parts[0] == "renditions" and len(parts) > 2 else parts[-1]
+    return name.lstrip(".").split(".", 1)[0]
+
+
+def _referenced(digest: str) -> bool:
+    """Whether a committed Media row has these bytes (its own connection: a fresh read,
+    whatever the request's session holds)."""
+    with db.engine().connect() as connection:
+        return (
+            connection.scalar(select(Media.id).where(Media.sha256 == digest).limit(1)) is not None
+        )

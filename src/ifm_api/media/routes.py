@@ -31,6 +31,7 @@ from ifm_api.core.media import (
 )
 from ifm_api.core.models import Media
 from ifm_api.core.schemas import ProblemSchema
+from ifm_api.core.storage import StorageError, StorageFull
 from ifm_api.media.schemas import MediaSchema, UploadSchema
 
 API_PREFIX = "/api/v1"
@@ -42,6 +43,14 @@ ACCEPTED_NAMES = ("PDF", "JPEG", "PNG", "WebP")
 
 class RangeNotSatisfiable(ApiError):
     status, default_key = 416, "range_not_satisfiable"
+
+
+class InsufficientStorage(ApiError):
+    status, default_key = 507, "storage_full"
+
+
+class StorageFailed(ApiError):
+    status, default_key = 503, "storage_failed"
 
 
 class MultipartParser(FlaskParser):
@@ -195,6 +204,8 @@ class MediaCollection(MethodView):
     @blp.alt_response(413, schema=ProblemSchema, description="Larger than IFM_MAX_UPLOAD_MB.")
     @blp.alt_response(415, schema=ProblemSchema, description="Not a PDF, JPEG, PNG or WebP.")
     @blp.alt_response(422, schema=ProblemSchema, description="No file part, or bad fields.")
+    @blp.alt_response(503, schema=ProblemSchema, description="Storing failed; nothing kept.")
+    @blp.alt_response(507, schema=ProblemSchema, description="No room to store; nothing kept.")
     @operation(blp, "Upload a file")
     def post(self, data: dict[str, Any]) -> Any:
         """Store a file. Its type comes from its first bytes, never from its name or the
@@ -211,10 +222,15 @@ class MediaCollection(MethodView):
                 extra={"accepted": sorted(EXTENSIONS)},
             )
         name = data.get("filename") or upload.filename or "file"
-        with db.transaction():
-            media = store_file(content, name, content_type, author=principal.name)
-            db.session().flush()
-            body = media_info(media)
+        try:
+            with db.transaction():
+                media = store_file(content, name, content_type, author=principal.name)
+                db.session().flush()
+                body = media_info(media)
+        except StorageFull as exc:
+            raise InsufficientStorage() from exc
+        except StorageError as exc:
+            raise StorageFailed() from exc
         return body, {"Location": body["url"], "Cache-Control": "no-store"}
 
 
