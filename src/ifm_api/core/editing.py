@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import delete, func, inspect, select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.types import TypeDecorator
 
 from ifm_api.core import db
 from ifm_api.core.content import (
@@ -646,8 +647,11 @@ def _parse_stored(model: Any, key: str, value: Any) -> Any:
     column = inspect(model).columns.get(key)
     if column is None or not isinstance(value, str):
         return value
+    column_type = column.type
+    if isinstance(column_type, TypeDecorator):  # e.g. UTCDateTime: the type it stores as
+        column_type = column_type.impl_instance
     try:
-        python_type = column.type.python_type
+        python_type = column_type.python_type
     except NotImplementedError:
         return value
     if python_type is datetime:
@@ -658,7 +662,14 @@ def _parse_stored(model: Any, key: str, value: Any) -> Any:
 
 
 def restorable_data(spec: ResourceSpec, snapshot: Mapping[str, Any]) -> dict[str, Any]:
+    """The content of a snapshot, never its publication history.
+
+    The publication date (``publish_date_field``) stays as it is now: restoring a revision
+    taken before the first publish must not empty it, or the next publish would date an old
+    item today and move it to the top of lists and feeds.
+    """
     writable = set(_column_names(spec.model, ROW_BOOKKEEPING)) | {r.name for r in spec.relations}
+    writable.discard(spec.publish_date_field or "")
     data = {
         key: _parse_stored(spec.model, key, value)
         for key, value in snapshot.items()
