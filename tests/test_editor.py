@@ -632,6 +632,44 @@ def test_editor_delete_without_if_match_is_428(
     assert working_copy(client, CASES["news"], item, editor).status_code == 200
 
 
+@pytest.mark.parametrize("value", ['"', '"abc', "abc", ",", '"a" junk', 'W/"x", "y', "\x7f"])
+def test_editor_unparsable_if_match_is_400_and_writes_nothing(
+    client: FlaskClient, editor: Headers, draft: tuple[int, str], value: str
+) -> None:
+    item, etag = draft
+    url = f"/api/v1/news/{item}"
+    body = {"translations": {"de": {"title": "Geändert"}}}
+    for method, path, kwargs in (
+        ("PATCH", url, {"json": body}),
+        ("DELETE", url, {}),
+        ("POST", f"{url}/publish", {}),
+        ("POST", f"{url}/unpublish", {}),
+        ("POST", f"{url}/revisions/1/restore", {}),
+    ):
+        response = write(client, method, path, editor, value, **kwargs)
+        problem = assert_problem(response, 400)
+        assert problem["type"] == "urn:ifm-api:problem:invalid_if_match", (method, path)
+    english = write(client, "PATCH", f"{url}?lang=en", editor, '"', json=body)
+    assert "quotes included" in assert_problem(english, 400)["detail"]
+    current = working_copy(client, CASES["news"], item, editor)
+    assert current.headers["ETag"] == etag
+    assert current.get_json()["translations"]["de"]["title"] == "Entwurf"
+    assert public(client, CASES["news"], item).status_code == 404
+
+
+def test_editor_if_match_lists_and_star_are_understood(
+    client: FlaskClient, editor: Headers, draft: tuple[int, str]
+) -> None:
+    item, etag = draft
+    body = {"translations": {"de": {"title": "Geändert"}}}
+    listed = write(client, "PATCH", f"/api/v1/news/{item}", editor, f'"other" , {etag}', json=body)
+    assert listed.status_code == 200, listed.get_json()
+    star = write(client, "PATCH", f"/api/v1/news/{item}", editor, "*", json=body)
+    assert star.status_code == 200, star.get_json()
+    blank = write(client, "PATCH", f"/api/v1/news/{item}", editor, " ", json=body)
+    assert_problem(blank, 428)
+
+
 def test_editor_writes_to_a_missing_item_get_404(client: FlaskClient, editor: Headers) -> None:
     assert_problem(
         write(client, "PATCH", "/api/v1/news/999", editor, '"x"', json={"tags": []}), 404

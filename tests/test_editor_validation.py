@@ -685,6 +685,55 @@ def test_editor_title_change_keeps_the_slug(client: FlaskClient, editor: Headers
     assert changed.get_json()["translations"]["de"]["slug"] == "erster-titel"
 
 
+REPORT_BASE = {"translations": {"de": {"title": "Bericht"}}}
+EMPTY_DE = "Das Feld darf nicht leer sein."
+BLANK = " \t\u00a0\u3000 "  # spaces, a tab, a no-break and an ideographic space
+
+
+@pytest.mark.parametrize(
+    ("resource", "body", "path"),
+    [
+        ("news", news(BLANK), "translations.de.title"),
+        ("news", news(tags=["gruendung", BLANK]), "tags.1"),
+        ("reports", {"translations": {"de": {"title": BLANK}}}, "translations.de.title"),
+        ("reports", {**REPORT_BASE, "authors": [{"name": BLANK}]}, "authors.0._schema"),
+        ("projects", {"translations": {"de": {"title": " "}}}, "translations.de.title"),
+        ("projects", {"funders": [" "], "translations": {"de": {"title": "P"}}}, "funders.0"),
+        (
+            "people",
+            {"given_name": BLANK, "family_name": "Muster", "translations": {"de": {}}},
+            "given_name",
+        ),
+        ("research_areas", {"translations": {"de": {"name": BLANK}}}, "translations.de.name"),
+    ],
+)
+def test_editor_required_text_of_only_whitespace_is_422(
+    app: Flask, client: FlaskClient, editor: Headers, resource: str, body: Any, path: str
+) -> None:
+    response = post(client, resource, body, editor)
+    empty = "Geben Sie entweder person oder name an." if "authors" in path else EMPTY_DE
+    assert errors(response)[path] == [empty]
+    assert entities(app) == 0
+
+
+def test_editor_patching_a_title_to_spaces_is_422_and_keeps_it(
+    client: FlaskClient, editor: Headers
+) -> None:
+    response = created(client, "news", news("Titel"), editor)
+    blanked = patch(client, "news", response, {"translations": {"de": {"title": "   "}}}, editor)
+    assert errors(blanked) == {"translations.de.title": [EMPTY_DE]}
+    english = client.patch(
+        f"/api/v1/news/{response.get_json()['id']}?lang=en",
+        json={"translations": {"en": {"title": "  "}}},
+        headers={**editor, "If-Match": response.headers["ETag"]},
+    )
+    assert errors(english) == {"translations.en.title": ["Field may not be empty."]}
+    item = client.get(
+        f"/api/v1/news/{response.get_json()['id']}?lang=all&version=draft", headers=editor
+    ).get_json()
+    assert item["translations"] == response.get_json()["translations"]
+
+
 # --- relations and per-type rules ---------------------------------------------------------
 
 

@@ -489,7 +489,7 @@ def test_editor_german_422_for_bad_news_lists_german_messages_per_field(
     assert errors["colour"] == ["Unbekanntes Feld."]
     assert errors["published_at"] == ["Kein gültiges Datum mit Uhrzeit."]
     assert errors["translations.en.title"] == ["Das Feld darf nicht null sein."]
-    assert errors["translations.de.title"] == ["Die Länge muss zwischen 1 und 300 liegen."]
+    assert errors["translations.de.title"] == ["Länger als die Höchstlänge 300."]
 
 
 def test_editor_english_422_for_bad_news_lists_english_messages_per_field(
@@ -502,7 +502,7 @@ def test_editor_english_422_for_bad_news_lists_english_messages_per_field(
     assert errors["colour"] == ["Unknown field."]
     assert errors["published_at"] == ["Not a valid datetime."]
     assert errors["translations.en.title"] == ["Field may not be null."]
-    assert errors["translations.de.title"] == ["Length must be between 1 and 300."]
+    assert errors["translations.de.title"] == ["Longer than maximum length 300."]
 
 
 def test_editor_german_422_for_missing_title_says_pflichtfeld_fehlt(

@@ -39,7 +39,7 @@ from ifm_api.core.editing import (
     update_item,
 )
 from ifm_api.core.errors import Conflict, PreconditionFailed, UnsupportedMediaType
-from ifm_api.core.http import json_response
+from ifm_api.core.http import check_if_match_syntax, json_response
 from ifm_api.core.models import ContentEntity, Revision
 from ifm_api.core.schemas import (
     DeleteArgs,
@@ -55,7 +55,8 @@ from ifm_api.core.schemas import (
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 BEARER_AUTH = [{"bearerAuth": []}]
 PROBLEMS = {
-    400: "The body is not valid JSON.",
+    400: "The body is not valid JSON, or `If-Match` is not a list of ETags (a missing one "
+    "is a 428).",
     401: "No bearer token, or an unknown, expired or revoked one (`WWW-Authenticate: Bearer`).",
     403: "The token's role may not do this.",
     404: "No such item (or it was deleted).",
@@ -167,13 +168,15 @@ def revision_summary(revision: Revision) -> dict[str, Any]:
 
 
 def _writers_only() -> None:
-    """Before a write reads anything: an editor token, and a JSON body if there is one."""
+    """Before a write reads anything: an editor token, a JSON body if there is one, and a
+    well-formed If-Match if there is one."""
     if request.method not in WRITE_METHODS or request.routing_exception is not None:
         return
     editor()
     has_body = bool(request.content_length) or "Transfer-Encoding" in request.headers
     if request.method != "DELETE" and has_body and not request.is_json:
         raise UnsupportedMediaType(detail_args={"content_type": request.mimetype or "-"})
+    check_if_match_syntax()
 
 
 def add_editor_endpoints(
@@ -237,7 +240,7 @@ def add_editor_endpoints(
         @blp.etag
         @blp.arguments(DeleteArgs, location="query", error_status_code=400)
         @blp.response(204, description="Deleted.")
-        @problems(blp, 401, 403, 404)
+        @problems(blp, 400, 401, 403, 404)
         @operation(blp, f"Delete one of the {noun}")
         def delete(self, args: dict[str, Any], item_id: int) -> Any:
             """Take the item down: it disappears from every read, public and editor.
@@ -356,7 +359,7 @@ def add_editor_endpoints(
     class Restore(MethodView):
         @blp.etag
         @blp.response(200, edit_schema, description="The restored working copy.")
-        @problems(blp, 401, 403, 404, 409, 412, 422)
+        @problems(blp, 400, 401, 403, 404, 409, 412, 422)
         @operation(
             blp,
             f"Restore a revision of one of the {noun} into its working copy",

@@ -69,6 +69,10 @@ DETAILS: dict[str, Any] = {
     "precondition_failed": _l(
         "The item was changed since you read it (ETag mismatch); read it again and retry."
     ),
+    "invalid_if_match": _l(
+        "The If-Match header is not a list of ETags; send the ETag exactly as received, "
+        'quotes included (If-Match: "…"), or *.'
+    ),
     "precondition_required": _l(
         "This request needs an If-Match header with the item's current ETag."
     ),

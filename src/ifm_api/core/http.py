@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
@@ -13,6 +14,7 @@ from flask_smorest import Blueprint
 from flask_smorest.exceptions import NotModified
 from werkzeug.routing import IntegerConverter, Map
 
+from ifm_api.core.errors import BadRequest
 from ifm_api.core.schemas import DB_INT_MAX
 
 JSON = "application/json"
@@ -25,6 +27,22 @@ class IdConverter(IntegerConverter):
     def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", DB_INT_MAX)
         super().__init__(map, *args, **kwargs)
+
+
+# RFC 9110 8.8.3 and 13.1.1: If-Match = "*" / #entity-tag, entity-tag = [W/] DQUOTE *etagc DQUOTE
+_ENTITY_TAG = r'(?:W/)?"[\x21\x23-\x7e\x80-\xff]*"'
+_IF_MATCH = re.compile(rf"\*|{_ENTITY_TAG}(?:[ \t]*,[ \t]*{_ENTITY_TAG})*")
+
+
+def check_if_match_syntax() -> None:
+    """An ``If-Match`` that is there but not an ETag list is a 400, never taken as missing.
+
+    werkzeug parses what it cannot read (e.g. ``"``) as no ETags at all, which would answer
+    428 (the status for a missing header) or, where If-Match is optional, skip the check.
+    """
+    raw = request.headers.get("If-Match", "").strip(" \t")
+    if raw and not _IF_MATCH.fullmatch(raw):
+        raise BadRequest("invalid_if_match")
 
 
 def cache_control(*, public: bool) -> str:

@@ -224,6 +224,12 @@ class Text(fields.String):
         return nfc(text)
 
 
+# A required text needs more than whitespace: a title of spaces would show as nothing and get
+# the slug `item`. As a pattern it is documented in the OpenAPI document too (JSON Schema
+# searches a pattern anywhere, marshmallow matches it at the start: the same rule).
+NOT_BLANK = validate.Regexp(r"\s*\S", error=N_("Field may not be empty."))
+
+
 def rich_text(**kwargs: Any) -> Text:
     """An HTML field: cleaned to the allowlist on the way in (scripts, event handlers,
     styles and `javascript:` URLs removed)."""
@@ -241,7 +247,7 @@ def rich_text(**kwargs: Any) -> Text:
 def plain_text(max_length: int, *, required: bool = False, **kwargs: Any) -> Text:
     """A translated or untranslated plain-text field; required ones may not be empty."""
     if required:
-        return Text(required=True, validate=validate.Length(min=1, max=max_length), **kwargs)
+        return Text(required=True, validate=[NOT_BLANK, validate.Length(max=max_length)], **kwargs)
     return Text(allow_none=True, validate=validate.Length(max=max_length), **kwargs)
 
 
@@ -284,7 +290,7 @@ def item_id(target: str) -> fields.Integer:
 def names(max_length: int, description: str) -> fields.List:
     """Relation kind `names` (tags) and plain lists of names (funders, partners)."""
     return fields.List(
-        Text(validate=validate.Length(min=1, max=max_length)),
+        Text(validate=[NOT_BLANK, validate.Length(max=max_length)]),
         validate=validate.Length(max=MAX_ITEMS),
         metadata={"description": description},
     )
@@ -298,7 +304,7 @@ class AuthorEditSchema(Schema):
 
     @validates_schema
     def _person_or_name(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        if (data.get("person") is None) == (not data.get("name")):
+        if (data.get("person") is None) == (not (data.get("name") or "").strip()):
             raise ValidationError(N_("Give either person or name."), "_schema")
 
 
