@@ -66,7 +66,7 @@ def _register_docs_assets(app: Flask) -> None:
 
 def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     """Build the app; ``config`` overrides settings (a Settings object or Flask config keys)."""
-    from ifm_api.core import cache, db, errors
+    from ifm_api.core import cache, db, errors, limits, origin
     from ifm_api.core.catalogs import prepare_translations
     from ifm_api.core.http import IdConverter, not_modified_response
     from ifm_api.core.i18n import message_language
@@ -99,6 +99,9 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     if settings.response_cache_bytes:
         cache.init_app(app, max_bytes=settings.response_cache_bytes)
     app.register_error_handler(NotModified, not_modified_response)
+    # Outermost: who the request is addressed to is settled before the cache keys on it.
+    app.wsgi_app = origin.wrap(app.wsgi_app, settings)  # type: ignore[method-assign]
+    limits.wrap(app)  # in front of all: an oversized request reaches nothing else
     return app
 
 

@@ -10,6 +10,16 @@ Every variable (all optional; a `.env` file in the working directory may set the
   back to the others in the order of ``IFM_LANGUAGES``).
 - ``IFM_MEDIA_ROOT``: directory for uploaded files. Default ``instance/media``.
 - ``IFM_SITE_URL``: public website base URL. Default ``https://www.example.org``.
+- ``IFM_PUBLIC_URL``: the API's own external base URL, e.g. ``https://api.ifm.example`` (a
+  path such as ``https://www.ifm.example/content-api`` is a prefix the proxy may or may not
+  strip). When set, every absolute URL the API writes (Link headers, ``url`` fields, feed
+  links, ``Location``) uses it, and the ``Host`` and ``X-Forwarded-*`` of a request are
+  ignored: a request naming another host is answered as if it named this one, never refused
+  (probes by IP keep working, and a forged Host cannot reach any URL or cache entry).
+  Default: unset, URLs follow the request's ``Host`` (after ``IFM_PROXY_COUNT``).
+- ``IFM_PROXY_COUNT``: how many reverse proxies in front of the API to trust for
+  ``X-Forwarded-For/-Proto/-Host/-Port/-Prefix`` (werkzeug's ProxyFix takes the values the
+  last that many proxies appended, no more). Default 0: those headers are ignored.
 - ``IFM_URL_<RESOURCE>``: public URL template per resource, with ``{site}``, ``{lang}``,
   ``{slug}``, ``{id}``; resource one of NEWS, REPORTS, PROJECTS, PEOPLE, RESEARCH_AREAS.
   Default ``{site}/{lang}/<resource>/{slug}``.
@@ -30,6 +40,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
@@ -56,6 +67,8 @@ class Settings:
     secret_key: str
     response_cache_bytes: int = 64 * 1024 * 1024
     timezone: str = "Europe/Berlin"
+    public_url: str | None = None
+    proxy_count: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -134,6 +147,30 @@ def _parse_url_templates(env: dict[str, str], site_url: str) -> dict[str, str]:
     return templates
 
 
+def _parse_public_url(raw: str | None) -> str | None:
+    """``scheme://host[:port][/prefix]``, without query, fragment or credentials."""
+    if not raw:
+        return None
+    value = raw.strip().rstrip("/")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (raises ValueError for a bad port)
+    except ValueError as exc:
+        raise ConfigError(f"IFM_PUBLIC_URL: not a URL: {raw!r}") from exc
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or "@" in parts.netloc
+    ):
+        raise ConfigError(
+            f"IFM_PUBLIC_URL: expected http(s)://host[:port][/path], got {raw!r} "
+            "(e.g. https://api.ifm.example)"
+        )
+    return value
+
+
 def _parse_timezone(name: str) -> str:
     try:
         ZoneInfo(name)
@@ -181,6 +218,8 @@ def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settin
         "secret_key": env.get("SECRET_KEY") or secrets.token_hex(32),
         "response_cache_bytes": _parse_int(env, "IFM_RESPONSE_CACHE_MB", 64) * 1024 * 1024,
         "timezone": _parse_timezone(env.get("IFM_TIMEZONE") or "Europe/Berlin"),
+        "public_url": _parse_public_url(env.get("IFM_PUBLIC_URL")),
+        "proxy_count": _parse_int(env, "IFM_PROXY_COUNT", 0),
     }
     values.update(overrides)
     return Settings(**values)

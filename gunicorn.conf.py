@@ -1,0 +1,52 @@
+"""gunicorn settings for production: `.venv/bin/gunicorn -c gunicorn.conf.py wsgi:app`.
+
+Options given on the command line win over these (e.g. `--bind 0.0.0.0:8000 --workers 4`).
+
+Request limits: the app enforces its own (`ifm_api.core.limits`: URL 4 KiB → 414, a header
+field 8 KiB, 100 fields or 32 KiB of them → 431, a control character in a header → 400,
+more than 100 ranges → 416), answered with RFC 9457 problem documents in the request's
+language. gunicorn's limits lie above them so that those are the answers clients see;
+gunicorn only answers (in plain HTML) what the app never gets to read: a malformed request
+line or head, a header field over 1 MiB, more than 1,000 fields.
+
+What gunicorn still refuses itself (a malformed request line or head, a control character in
+a header value, which gunicorn rejects while parsing) is answered with a problem document
+too: `answer_errors_with_problems()` below replaces gunicorn's HTML error page.
+
+Forwarded headers: gunicorn is told to trust no peer for `X-Forwarded-*` (it would trust
+127.0.0.1 by default); the app trusts exactly `IFM_PROXY_COUNT` proxies (ProxyFix), and
+`IFM_PUBLIC_URL` pins every absolute URL. See the README's Configuration.
+"""
+
+import os
+
+from ifm_api.serving import answer_errors_with_problems
+
+answer_errors_with_problems()
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Sync workers: the API answers from the database and its cache; nothing waits on others.
+worker_class = "sync"
+timeout = 30
+# On SIGTERM/SIGHUP a worker finishes its request (an upload, a large file) within this.
+graceful_timeout = 30
+keepalive = 5
+# Replace a worker now and then, so a slow leak can never grow without bound.
+max_requests = 10_000
+max_requests_jitter = 1_000
+
+# 0 is "no limit" for the request line: gunicorn's only value above its maximum of 8190, and
+# what lets the app answer a too-long URL with its own 414. gunicorn then bounds the request
+# line only by the worker timeout; the reverse proxy in front bounds it (see the README).
+# The head after it is bounded by limit_request_fields * (limit_request_field_size + 2).
+limit_request_line = 0
+limit_request_fields = 1_000
+limit_request_field_size = 1024 * 1024
+
+forwarded_allow_ips = ""
+secure_scheme_headers: dict[str, str] = {}
+forwarder_headers = ""
+
+accesslog = "-"
+errorlog = "-"
