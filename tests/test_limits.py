@@ -61,9 +61,12 @@ def test_client_over_a_limit_gets_a_problem_document(
 
 
 def test_client_limit_problem_names_the_header_and_is_localized(client: FlaskClient) -> None:
-    response = client.get("/api/v1/news?lang=en", headers={"If-Match": '"a\x7f"'})
+    response = client.get("/api/v1/news?lang=en", headers={"X-Request-Id": "a\x7f"})
     problem = assert_problem(response.status_code, response.content_type, response.data, 400)
-    assert problem["detail"] == "The header field If-Match contains a control character."
+    assert problem["detail"] == "The header field X-Request-Id contains a control character."
+    if_match = client.get("/api/v1/news", headers=CONTROL_IF_MATCH)
+    problem = assert_problem(if_match.status_code, if_match.content_type, if_match.data, 400)
+    assert problem["type"] == "urn:ifm-api:problem:invalid_if_match"
     long = client.get("/api/v1/news?q=" + "x" * MAX_URL_LENGTH, headers={"Accept-Language": "de"})
     german = assert_problem(long.status_code, long.content_type, long.data, 414)
     assert german["detail"] == f"Die URL ist länger als {MAX_URL_LENGTH} Zeichen."

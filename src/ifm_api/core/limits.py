@@ -76,7 +76,9 @@ def _header_refusal(fields: list[tuple[str, str]]) -> Refusal | None:
         return Refusal(431, "headers_too_large", args, headers_usable=False)
     for name, value in fields:
         if CONTROL.search(value):
-            return Refusal(400, "invalid_header", {"name": name}, headers_usable=False)
+            # An If-Match gets the message that says how to send it (as the ETag was received).
+            key = "invalid_if_match" if name == "If-Match" else "invalid_header"
+            return Refusal(400, key, {"name": name}, headers_usable=False)
     return None
 
 
