@@ -106,6 +106,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
 
 
 def _register_blueprints(api: Api) -> None:
+    from ifm_api.exchange.routes import blp as redirects
     from ifm_api.feeds.routes import blp as feeds
     from ifm_api.media.routes import blp as media
     from ifm_api.news.routes import blp as news
@@ -116,5 +117,16 @@ def _register_blueprints(api: Api) -> None:
     from ifm_api.research_areas.routes import blp as research_areas
     from ifm_api.tokens.routes import blp as tokens
 
-    for blueprint in (news, reports, projects, people, research_areas, media, tokens, feeds, ops):
+    for blueprint in (
+        news,
+        reports,
+        projects,
+        people,
+        research_areas,
+        media,
+        tokens,
+        redirects,
+        feeds,
+        ops,
+    ):
         api.register_blueprint(blueprint)

@@ -11,6 +11,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from ifm_api import create_app
 from ifm_api.config import ConfigError
+from ifm_api.exchange.commands import COMMANDS as EXCHANGE_COMMANDS
 
 
 def _create_app() -> object:
@@ -23,6 +24,10 @@ def _create_app() -> object:
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False)
 def main() -> None:
     """ifm-api: the bilingual content API of the ifm."""
+
+
+for _command in EXCHANGE_COMMANDS:
+    main.add_command(_command)
 
 
 @main.group()

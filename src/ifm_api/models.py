@@ -4,6 +4,7 @@ from ifm_api.core.auth import ApiToken
 from ifm_api.core.cache import ContentState
 from ifm_api.core.db import Base
 from ifm_api.core.models import ContentEntity, ContentLink, Media, Revision, SlugRedirect
+from ifm_api.exchange.models import LegacySource, Redirect
 from ifm_api.news.models import NewsItem, NewsItemTranslation
 from ifm_api.people.models import Person, PersonTranslation
 from ifm_api.projects.models import Project, ProjectTranslation
@@ -18,6 +19,7 @@ __all__ = [
     "ContentEntity",
     "ContentLink",
     "ContentState",
+    "LegacySource",
     "Media",
     "NewsItem",
     "NewsItemTranslation",
@@ -25,6 +27,7 @@ __all__ = [
     "PersonTranslation",
     "Project",
     "ProjectTranslation",
+    "Redirect",
     "Report",
     "ReportFile",
     "ReportTranslation",

@@ -1,0 +1,1 @@
+"""Moving content in and out: legacy page import, redirects for old URLs, export/import."""
