@@ -281,7 +281,7 @@ BAD_BODIES: list[tuple[str, dict[str, Any], int, str | None]] = [
     ("no body", {}, 422, "translations"),
     ("no translations", {"json": {"tags": []}}, 422, "translations"),
     ("empty translations", {"json": {"translations": {}}}, 422, "translations"),
-    ("only a removal", {"json": {"translations": {"de": None}}}, 422, "translations"),
+    ("only a removal", {"json": {"translations": {"de": None}}}, 422, "translations.de"),
     ("translations a list", {"json": {"translations": [{"title": "x"}]}}, 422, "translations"),
     ("unknown field", {"json": news(colour="red")}, 422, "colour"),
     (

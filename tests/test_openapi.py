@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from flask import Flask
@@ -52,3 +53,77 @@ def test_openapi_documents_problem_responses(client: FlaskClient) -> None:
     assert "404" in detail["responses"]
     assert "304" in detail["responses"]
     assert json.dumps(spec).count("ProblemSchema") or json.dumps(spec).count("Problem")
+
+
+def _operations(spec: dict) -> list[tuple[str, str, dict]]:
+    return [
+        (method, path, operation)
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+        if method in ("get", "put", "post", "patch", "delete")
+    ]
+
+
+def test_every_operation_has_a_unique_lower_camel_case_operation_id(client: FlaskClient) -> None:
+    spec = client.get("/api/openapi.json").get_json()
+    ids = [operation["operationId"] for _m, _p, operation in _operations(spec)]
+    assert len(ids) == len(set(ids))
+    assert all(re.fullmatch(r"[a-z]+(?:[A-Z0-9][a-z0-9]*)*", i) for i in ids), ids
+    named = {
+        ("get", "/api/v1/news"): "listNews",
+        ("get", "/api/v1/news/{item_id}"): "getNewsItem",
+        ("get", "/api/v1/news/slug/{slug}"): "getNewsItemBySlug",
+        ("post", "/api/v1/news"): "createNewsItem",
+        ("patch", "/api/v1/news/{item_id}"): "updateNewsItem",
+        ("post", "/api/v1/news/{item_id}/publish"): "publishNewsItem",
+        ("get", "/api/v1/news/{item_id}/revisions"): "listNewsRevisions",
+        ("post", "/api/v1/news/{item_id}/revisions/{number}/restore"): "restoreNewsRevision",
+        ("post", "/api/v1/media"): "uploadMedia",
+        ("get", "/feeds/news.rss"): "getNewsFeedRss",
+        ("get", "/api/v1/people/{item_id}"): "getPerson",
+        ("get", "/api/v1/research-areas"): "listResearchAreas",
+        ("delete", "/api/v1/tokens/{name}"): "revokeToken",
+        ("get", "/sitemap.xml"): "getSitemap",
+    }
+    for (method, path), name in named.items():
+        assert spec["paths"][path][method]["operationId"] == name
+
+
+def test_every_operation_is_tagged_and_has_real_error_statuses(client: FlaskClient) -> None:
+    spec = client.get("/api/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.1")
+    assert spec["servers"] == [{"url": "/", "description": "The server that serves this document."}]
+    tags = {tag["name"] for tag in spec["tags"]}
+    for method, path, operation in _operations(spec):
+        where = f"{method} {path}"
+        assert operation["tags"] and set(operation["tags"]) <= tags, where
+        assert "default" not in operation["responses"], where
+        assert "400" in operation["responses"], where
+        if "{" in path:
+            assert "404" in operation["responses"], where
+        assert {"$ref": "#/components/parameters/AcceptLanguage"} in operation["parameters"]
+        not_modified = operation["responses"].get("304")
+        if not_modified is not None:
+            assert "content" not in not_modified, where
+
+
+def test_feeds_sitemap_and_files_are_documented_in_their_media_types(client: FlaskClient) -> None:
+    paths = client.get("/api/openapi.json").get_json()["paths"]
+    text = {
+        "/feeds/news.rss": "application/rss+xml",
+        "/feeds/reports.atom": "application/atom+xml",
+        "/sitemap.xml": "application/xml",
+    }
+    for path, media_type in text.items():
+        content = paths[path]["get"]["responses"]["200"]["content"]
+        assert content == {media_type: {"schema": {"type": "string"}}}, path
+    download = paths["/api/v1/media/{media_id}/{filename}"]["get"]["responses"]
+    for status in ("200", "206"):
+        assert download[status]["content"]["application/pdf"]["schema"]["format"] == "binary"
+    assert set(download["416"]["content"]) == {"application/problem+json"}
+
+
+def test_problem_schema_allows_and_declares_extension_members(client: FlaskClient) -> None:
+    problem = client.get("/api/openapi.json").get_json()["components"]["schemas"]["Problem"]
+    assert problem.get("additionalProperties", True) is not False
+    assert {"errors", "supported", "accepted"} <= set(problem["properties"])

@@ -40,13 +40,15 @@ def _api_config() -> dict[str, Any]:
     return {
         "API_TITLE": "ifm-api",
         "API_VERSION": "v1",
-        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_VERSION": "3.1.0",
         "OPENAPI_URL_PREFIX": "/api",
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "/docs",
         "OPENAPI_SWAGGER_UI_URL": "/api/docs/assets/",
         "API_SPEC_OPTIONS": {
             "info": {"description": API_DESCRIPTION},
+            # Relative to where the document is served: the API's own origin.
+            "servers": [{"url": "/", "description": "The server that serves this document."}],
             "components": {
                 "securitySchemes": {
                     "bearerAuth": {"type": "http", "scheme": "bearer"},
@@ -68,9 +70,9 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     """Build the app; ``config`` overrides settings (a Settings object or Flask config keys)."""
     from ifm_api.core import cache, db, errors, limits, origin
     from ifm_api.core.catalogs import prepare_translations
-    from ifm_api.core.http import IdConverter, not_modified_response
+    from ifm_api.core.http import IdConverter, id_parameter_schema, not_modified_response
     from ifm_api.core.i18n import message_language
-    from ifm_api.core.openapi import ProblemApi
+    from ifm_api.core.openapi import ContractApi
 
     settings = config if isinstance(config, Settings) else load_settings()
     app = Flask(__name__, static_folder=None)
@@ -92,7 +94,8 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
         )
 
     app.url_map.converters["int"] = IdConverter
-    api = ProblemApi(app)
+    api = ContractApi(app)
+    api.register_converter(IdConverter, id_parameter_schema)
     _register_blueprints(api)
     _register_docs_assets(app)
     errors.init_app(app)

@@ -12,7 +12,7 @@ import orjson
 from flask import Response, current_app, g, redirect, request
 from flask_smorest import Blueprint
 from flask_smorest.exceptions import NotModified
-from werkzeug.routing import IntegerConverter, Map
+from werkzeug.routing import IntegerConverter
 
 from ifm_api.core.errors import BadRequest
 from ifm_api.core.schemas import DB_INT_MAX
@@ -21,12 +21,24 @@ JSON = "application/json"
 
 
 class IdConverter(IntegerConverter):
-    """``<int:…>`` in URLs, bounded by the databases' INTEGER: a larger number matches no
-    route (404) instead of failing in the database."""
+    """``<int:…>`` in URLs, bounded by the databases' INTEGER: a larger number names no
+    item (404) instead of failing in the database.
 
-    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", DB_INT_MAX)
-        super().__init__(map, *args, **kwargs)
+    It still matches the route, as id 0 (which no item has): were the route not to match,
+    werkzeug would answer a DELETE to ``/news/99999999999`` with a 405 (the GET route of
+    the same shape matches before its converter is asked).
+    """
+
+    NO_ID = 0
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        return number if number <= DB_INT_MAX else self.NO_ID
+
+
+def id_parameter_schema(_converter: IdConverter) -> dict[str, Any]:
+    """How an ``<int:…>`` path parameter is documented."""
+    return {"type": "integer", "minimum": 1, "maximum": DB_INT_MAX}
 
 
 # RFC 9110 8.8.3 and 13.1.1: If-Match = "*" / #entity-tag, entity-tag = [W/] DQUOTE *etagc DQUOTE

@@ -3,7 +3,7 @@ and the editing (write) shape every content type shares."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from marshmallow import (
@@ -31,25 +31,75 @@ STATUS_DESCRIPTION = (
 )
 
 
+class LanguageParam(fields.String):
+    """The ``lang`` query parameter: documented as an enum of the configured languages (and
+    ``all`` where the read has an every-language shape). ``select_language`` checks it: an
+    unsupported value is a 400 that lists the ``supported`` ones."""
+
+    def __init__(self, *, allow_all: bool, **kwargs: Any) -> None:
+        self.allow_all = allow_all
+        super().__init__(**kwargs)
+
+
+class Language(fields.String):
+    """A language code in a body: one of the configured languages."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("validate", validate_language)
+        kwargs.setdefault(
+            "metadata", {"description": "A configured language code (default: `de`, `en`)."}
+        )
+        super().__init__(**kwargs)
+
+
+class LanguageMap(fields.Dict):
+    """An object keyed by language code: documented with one property per configured
+    language (so generated clients get ``translations.de``, ``translations.en``)."""
+
+    def __init__(self, values: fields.Field, **kwargs: Any) -> None:
+        super().__init__(keys=fields.String(), values=values, **kwargs)
+
+
+def validate_language(value: str) -> None:
+    if value not in supported_languages():
+        raise ValidationError(
+            N_("Not a supported language; use one of: {languages}.").format(
+                languages=", ".join(supported_languages())
+            )
+        )
+
+
+class IncludeParam(fields.String):
+    """`include=`: relations to embed, comma-separated (``include=people,reports``; the
+    parameter may also be repeated). Documented as an array of the resource's embeddable
+    relations in form style, not exploded; ``core.views.parse_include`` checks it."""
+
+    def __init__(self, allowed: Sequence[str], **kwargs: Any) -> None:
+        self.allowed = tuple(allowed)
+        kwargs.setdefault(
+            "metadata",
+            {
+                "description": "Relations to embed as full items instead of summaries, "
+                f"comma-separated, e.g. `{','.join(self.allowed)}`."
+            },
+        )
+        super().__init__(**kwargs)
+
+
 class ReadArgs(Schema):
     """Query arguments every read accepts."""
 
-    lang = fields.String(
+    lang = LanguageParam(
+        allow_all=True,
         metadata={
-            "description": "Language of the response (e.g. `de`, `en`; `all` for every "
-            "translation in the editing shape). Default: Accept-Language, then the "
-            "default language."
-        }
+            "description": "Language of the response (`all` for every translation in the "
+            "editing shape). Default: Accept-Language, then the default language. A regional "
+            "variant (`en-US`) means its language."
+        },
     )
     fallback = fields.Boolean(
         load_default=True,
         metadata={"description": "Fall back to another language when a translation is missing."},
-    )
-    include = fields.String(
-        metadata={
-            "description": "Comma-separated relations to embed as full items instead of "
-            "summaries, e.g. `people,reports`."
-        }
     )
     version = fields.String(
         load_default="live",
@@ -109,12 +159,18 @@ class PageMetaSchema(Schema):
     pages = fields.Integer(required=True)
 
 
-def page_schema(name: str, item_schema: type[Schema]) -> type[Schema]:
+def page_schema(name: str, *item_schemas: type[Schema]) -> type[Schema]:
+    """The list envelope; with several item schemas each item is exactly one of them (a
+    one-language item, or with `lang=all` every translation), so an empty page is valid
+    once, not twice."""
+    item: fields.Field = (
+        fields.Nested(item_schemas[0]) if len(item_schemas) == 1 else OneOf(*item_schemas)
+    )
     return type(
         name,
         (Schema,),
         {
-            "items": fields.List(fields.Nested(item_schema), required=True),
+            "items": fields.List(item, required=True),
             "meta": fields.Nested(PageMetaSchema, required=True),
         },
     )
@@ -135,6 +191,8 @@ class TranslationLinkSchema(Schema):
 class ItemBaseSchema(Schema):
     """Fields every item carries in a one-language read."""
 
+    COMPLETE_OUTPUT = True  # every field is in every body (see core.openapi)
+
     id = fields.Integer(required=True)
     type = fields.String(required=True)
     lang = fields.String(required=True, metadata={"description": "Language actually served."})
@@ -149,40 +207,94 @@ class ItemBaseSchema(Schema):
     slug = fields.String(required=True)
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
-    translations = fields.Dict(
-        keys=fields.String(), values=fields.Nested(TranslationLinkSchema), required=True
+    translations = LanguageMap(
+        fields.Nested(TranslationLinkSchema),
+        required=True,
+        metadata={"description": "Every language the item is published in (for a reader)."},
     )
     url = fields.String(required=True)
     web_url = fields.String(required=True)
 
 
-class SummarySchema(Schema):
-    """A related item without `include=`: just enough to link to it. With `include=` the
-    full item of its type in the same language (these fields and more)."""
+def item_type(name: str) -> fields.String:
+    """The ``type`` of an item: one fixed value per resource."""
+    return fields.String(required=True, validate=validate.OneOf([name]))
+
+
+def summary_schema(name: str, type_name: str, label_field: str) -> type[Schema]:
+    """A related item without `include=`: just enough to link to it."""
+    return type(
+        name,
+        (Schema,),
+        {
+            "__doc__": f"A related {type_name.replace('_', ' ')} without `include=`: just "
+            "enough to link to it.",
+            "id": fields.Integer(required=True),
+            "type": item_type(type_name),
+            "slug": fields.String(required=True),
+            label_field: fields.String(required=True),
+            "url": fields.String(required=True),
+        },
+    )
+
+
+def embedded_schema(name: str, item_schema: type[Schema], relations: tuple[str, ...]) -> type:
+    """An item as `include=` embeds it: the item in the same language without its own
+    relations (those are never embedded twice)."""
+    meta = type("Meta", (), {"exclude": relations})
+    doc = f"{item_schema.__doc__ or ''} Embedded with `include=`: without its relations."
+    return type(name, (item_schema,), {"Meta": meta, "__doc__": doc})
+
+
+class OneOf(fields.Raw):
+    """A value of exactly one of several schemas (documented as ``oneOf``, in this order:
+    generated clients try the branches in order, so the one with more required fields
+    comes first). Schemas may be named by their marshmallow class names."""
+
+    def __init__(self, *schemas: str | type[Schema], **kwargs: Any) -> None:
+        self.schemas = schemas
+        super().__init__(**kwargs)
+
+
+class Related(OneOf):
+    """A related item: its summary, or with `include=<relation>` the embedded item.
+
+    Named by class names, so resource schema modules need not import each other. The two
+    never both match a body: the summary has fewer fields than the item requires, and no
+    field the summary lacks.
+    """
+
+    def __init__(self, summary: str, embedded: str, **kwargs: Any) -> None:
+        super().__init__(embedded, summary, **kwargs)
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details. Other members may follow (RFC 9457 extension members):
+    clients must ignore those they do not know."""
 
     class Meta:
         unknown = INCLUDE
 
-    id = fields.Integer(required=True)
-    type = fields.String(required=True)
-    slug = fields.String(required=True)
-    title = fields.String()
-    name = fields.String()
-    url = fields.String(required=True)
-
-
-class ProblemSchema(Schema):
-    """RFC 9457 problem details."""
-
-    type = fields.String(required=True)
+    type = fields.String(
+        required=True,
+        metadata={"description": "A URN naming the problem, `urn:ifm-api:problem:<key>`."},
+    )
     title = fields.String(required=True)
     status = fields.Integer(required=True)
     detail = fields.String(required=True)
-    instance = fields.String()
+    instance = fields.String(metadata={"description": "The request's path."})
     errors = fields.Dict(
         keys=fields.String(),
         values=fields.List(fields.String()),
-        metadata={"description": "For 422: field path -> messages."},
+        metadata={"description": "422: field path (e.g. `translations.en.title`) -> messages."},
+    )
+    supported = fields.List(
+        fields.String(),
+        metadata={"description": "400 for an unsupported language: the values `lang` takes."},
+    )
+    accepted = fields.List(
+        fields.String(),
+        metadata={"description": "415 for an upload: the content types accepted."},
     )
 
 
@@ -251,21 +363,8 @@ def plain_text(max_length: int, *, required: bool = False, **kwargs: Any) -> Tex
     return Text(allow_none=True, validate=validate.Length(max=max_length), **kwargs)
 
 
-def validate_language(value: str) -> None:
-    if value not in supported_languages():
-        raise ValidationError(
-            N_("Not a supported language; use one of: {languages}.").format(
-                languages=", ".join(supported_languages())
-            )
-        )
-
-
 def language_field(**kwargs: Any) -> fields.String:
-    return fields.String(
-        validate=validate_language,
-        metadata={"description": "A configured language code (default: `de`, `en`)."},
-        **kwargs,
-    )
+    return Language(**kwargs)
 
 
 def entity_id(**kwargs: Any) -> fields.Integer:
@@ -329,14 +428,18 @@ class EditTranslationBase(Schema):
     )
 
 
-class Translations(fields.Dict):
-    """``{"de": {...}, "en": {...}}``: keys are configured languages, ``null`` removes one.
+class Translations(LanguageMap):
+    """``{"de": {...}, "en": {...}}``: keys are configured languages.
 
-    Errors are reported under ``<lang>.<field>`` (not marshmallow's ``value`` wrapper), so a
-    problem document names ``translations.en.title``.
+    In a create (and the editing representation) every value is a translation and at least
+    one is there; in a PATCH (``removable``) ``null`` removes that translation. Errors are
+    reported under ``<lang>.<field>`` (not marshmallow's ``value`` wrapper), so a problem
+    document names ``translations.en.title``.
     """
 
-    def __init__(self, schema: type[Schema], **kwargs: Any) -> None:
+    def __init__(self, schema: type[Schema], *, removable: bool = False, **kwargs: Any) -> None:
+        self.schema_class = schema
+        self.removable = removable
         kwargs.setdefault(
             "metadata",
             {
@@ -345,9 +448,7 @@ class Translations(fields.Dict):
                 "removes that translation, and only the fields named change."
             },
         )
-        super().__init__(
-            keys=fields.String(), values=fields.Nested(schema, allow_none=True), **kwargs
-        )
+        super().__init__(fields.Nested(schema, allow_none=removable), **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if not isinstance(value, Mapping):
@@ -394,9 +495,8 @@ class EditSchemaBase(Schema):
     updated_at = fields.DateTime(dump_only=True)
     created_by = fields.String(dump_only=True, allow_none=True)
     updated_by = fields.String(dump_only=True, allow_none=True)
-    publication = fields.Dict(
-        keys=fields.String(),
-        values=fields.Nested(PublicationSchema),
+    publication = LanguageMap(
+        fields.Nested(PublicationSchema),
         dump_only=True,
         metadata={"description": "Per language of the item: public, scheduled or draft."},
     )
@@ -425,9 +525,13 @@ def patch_schema(edit_schema: type[EditSchemaBase]) -> type[EditSchemaBase]:
     name = edit_schema.__name__.replace("EditSchema", "PatchSchema")
     doc = (
         "Changes to an item: only the fields named change (a missing field stays as it is). "
-        "A translation that is new must carry its required fields."
+        "A translation that is new must carry its required fields; `null` removes one."
     )
-    return type(name, (edit_schema,), {"__init__": __init__, "__doc__": doc})
+    translations = edit_schema._declared_fields["translations"]
+    assert isinstance(translations, Translations)
+    removable = Translations(translations.schema_class, removable=True)
+    attrs = {"__init__": __init__, "__doc__": doc, "translations": removable}
+    return type(name, (edit_schema,), attrs)
 
 
 class PublishArgs(Schema):
@@ -463,6 +567,7 @@ class DeleteArgs(Schema):
 
 
 class RevisionSummarySchema(Schema):
+    COMPLETE_OUTPUT = True
     number = fields.Integer(required=True)
     action = fields.String(
         required=True,

@@ -31,6 +31,7 @@ from ifm_api.core.models import DRAFT, LIVE
 from ifm_api.core.schemas import (
     PUBLICATION_STATUSES,
     EditSchemaBase,
+    IncludeParam,
     ProblemSchema,
     ReadArgs,
     page_schema,
@@ -41,18 +42,31 @@ WORKING_COPY_STATUSES = ("draft", "all")
 DRAFTS_401 = "Working copies asked for (`version=draft`, `status=draft|all`) without a valid token."
 
 
-def parse_include(spec: ResourceSpec, raw: str | None) -> frozenset[str]:
-    if not raw:
-        return frozenset()
-    names = frozenset(part.strip() for part in raw.split(",") if part.strip())
-    allowed = sorted(r.name for r in spec.relations if r.embeddable)
-    unknown = sorted(names - set(allowed))
+def embeddable(spec: ResourceSpec) -> list[str]:
+    return sorted(r.name for r in spec.relations if r.embeddable)
+
+
+def parse_include(spec: ResourceSpec) -> frozenset[str]:
+    """``include=a,b`` (or ``include=a&include=b``): exactly the documented relation names;
+    an empty value embeds nothing, any other part (also an empty one) is a 400."""
+    values = [value for value in request.args.getlist("include") if value != ""]
+    names = [part for value in values for part in value.split(",")]
+    allowed = embeddable(spec)
+    unknown = sorted({name for name in names if name not in allowed})
     if unknown:
         raise BadRequest(
             "invalid_include",
             detail_args={"value": ", ".join(unknown), "allowed": ", ".join(allowed) or "-"},
         )
-    return names
+    return frozenset(names)
+
+
+def with_include(spec: ResourceSpec, args: type[Schema]) -> type[Schema]:
+    """The query arguments of a resource's reads with its ``include`` parameter."""
+    allowed = embeddable(spec)
+    if not allowed:
+        return args
+    return type(args.__name__, (args,), {"include": IncludeParam(allowed)})
 
 
 def read_context(spec: ResourceSpec, args: dict[str, Any]) -> ReadContext:
@@ -71,7 +85,7 @@ def read_context(spec: ResourceSpec, args: dict[str, Any]) -> ReadContext:
         fallback=args.get("fallback", True),
         now=utcnow(),
         state=state,
-        include=parse_include(spec, args.get("include")),
+        include=parse_include(spec),
         api_root=request.url_root.rstrip("/") + API_PREFIX,
         site_url=settings.site_url,
         url_templates=settings.url_templates,
@@ -111,6 +125,8 @@ def alternate_links(item: dict[str, Any], ctx: ReadContext) -> list[str]:
     return links
 
 
+# Reads are public; a token (preview and up) unlocks working copies.
+OPTIONAL_TOKEN: list[dict[str, list[str]]] = [{}, {"bearerAuth": []}]
 BAD_QUERY = "Bad query parameter (e.g. an unsupported `lang`, an unknown `include`)."
 
 
@@ -139,8 +155,11 @@ def content_blueprint(
         spec.key, __name__, url_prefix=f"{API_PREFIX}/{spec.segment}", description=description
     )
     noun = spec.segment.replace("-", " ")
-    page = page_schema(f"{item_schema.__name__.removesuffix('Schema')}Page", item_schema)
-    edit_page = page_schema(f"{edit_schema.__name__.removesuffix('Schema')}Page", edit_schema)
+    read_args = with_include(spec, ReadArgs)
+    list_args = with_include(spec, list_args)
+    page = page_schema(
+        f"{item_schema.__name__.removesuffix('Schema')}Page", item_schema, edit_schema
+    )
 
     @blp.route("")
     class Collection(MethodView):
@@ -149,7 +168,7 @@ def content_blueprint(
         @blp.response(200, page)
         @blp.alt_response(400, schema=ProblemSchema, description=BAD_QUERY)
         @blp.alt_response(401, schema=ProblemSchema, description=DRAFTS_401)
-        @blp.doc(summary=f"List {noun}", responses=one_language_or_all(page, edit_page))
+        @blp.doc(summary=f"List {noun}", security=OPTIONAL_TOKEN)
         def get(self, args: dict[str, Any]) -> Any:
             """Published items in one language, paginated, filtered and sorted.
 
@@ -206,7 +225,7 @@ def content_blueprint(
     @blp.route("/<int:item_id>")
     class Item(MethodView):
         @blp.etag
-        @blp.arguments(ReadArgs, location="query", error_status_code=400)
+        @blp.arguments(read_args, location="query", error_status_code=400)
         @blp.response(200, item_schema)
         @blp.alt_response(400, schema=ProblemSchema, description=BAD_QUERY)
         @blp.alt_response(401, schema=ProblemSchema, description=DRAFTS_401)
@@ -214,6 +233,7 @@ def content_blueprint(
         @blp.doc(
             summary=f"Read one of the {noun} by id",
             responses=one_language_or_all(item_schema, edit_schema),
+            security=OPTIONAL_TOKEN,
         )
         def get(self, args: dict[str, Any], item_id: int) -> Any:
             """One item in the chosen language (or `lang=all` for every translation).
@@ -227,7 +247,7 @@ def content_blueprint(
     @blp.route("/slug/<string:slug>")
     class BySlug(MethodView):
         @blp.etag
-        @blp.arguments(ReadArgs, location="query", error_status_code=400)
+        @blp.arguments(read_args, location="query", error_status_code=400)
         @blp.response(200, item_schema)
         @blp.alt_response(301, description="A former slug: redirects to the current one.")
         @blp.alt_response(400, schema=ProblemSchema, description=BAD_QUERY)
@@ -236,6 +256,7 @@ def content_blueprint(
         @blp.doc(
             summary=f"Read one of the {noun} by its slug in any language",
             responses=one_language_or_all(item_schema, edit_schema),
+            security=OPTIONAL_TOKEN,
         )
         def get(self, args: dict[str, Any], slug: str) -> Any:
             """One item by a slug of any of its languages; a former slug answers 301."""

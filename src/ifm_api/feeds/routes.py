@@ -16,6 +16,7 @@ from ifm_api.core.feeds import FEED_PATH, MEDIA_TYPES, SOURCES, FeedFormat, read
 from ifm_api.core.http import cache_control
 from ifm_api.core.i18n import default_language, select_language
 from ifm_api.core.models import LIVE
+from ifm_api.core.openapi import camel
 from ifm_api.core.schemas import ProblemSchema
 from ifm_api.core.sitemap import last_modified, read_sitemap, render_sitemap
 from ifm_api.core.views import API_PREFIX
@@ -98,7 +99,7 @@ def _register_feed(resource: str, fmt: FeedFormat) -> None:
 
     @blp.route(FEED_PATH.format(resource=resource, format=fmt), endpoint=f"{resource}_{fmt}")
     class FeedView(MethodView):
-        @blp.arguments(FeedArgs, location="query")
+        @blp.arguments(FeedArgs, location="query", error_status_code=400)
         @blp.response(
             200,
             schema,
@@ -109,6 +110,7 @@ def _register_feed(resource: str, fmt: FeedFormat) -> None:
         @blp.alt_response(304, description="Not modified since the given ETag or date.")
         @blp.alt_response(400, schema=ProblemSchema, description="Bad `lang` or `limit`.")
         @blp.doc(
+            operationId=camel(["get", resource, "feed", fmt]),
             summary=f"{name} feed of {noun}",
             description=f"The newest published {noun} in one language as {name}. Items "
             "without a translation in that language are left out (no fallback).",

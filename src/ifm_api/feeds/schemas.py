@@ -5,14 +5,16 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from ifm_api.core.feeds import DEFAULT_LIMIT, MAX_LIMIT
+from ifm_api.core.schemas import LanguageParam
 
 
 class FeedArgs(Schema):
-    lang = fields.String(
+    lang = LanguageParam(
+        allow_all=False,
         metadata={
             "description": "Language of the feed (e.g. `de`, `en`). Default: the default "
             "language. Only items published in this language are listed (no fallback)."
-        }
+        },
     )
     limit = fields.Integer(
         load_default=DEFAULT_LIMIT,

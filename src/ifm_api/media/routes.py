@@ -81,11 +81,18 @@ def _editors_upload() -> None:
         require_role("editor")
 
 
-def public_operation(summary: str) -> Any:
+# Files are public while a published item uses them; any token (preview and up) gets all.
+OPTIONAL_TOKEN: list[dict[str, list[str]]] = [{}, {"bearerAuth": []}]
+
+
+def public_operation(summary: str, **doc: Any) -> Any:
     """Document a public view: the summary, and the whole docstring as description."""
 
     def decorate(view: Any) -> Any:
-        return blp.doc(summary=summary, description=inspect.cleandoc(view.__doc__ or ""))(view)
+        description = inspect.cleandoc(view.__doc__ or "")
+        return blp.doc(summary=summary, description=description, security=OPTIONAL_TOKEN, **doc)(
+            view
+        )
 
     return decorate
 
@@ -206,7 +213,7 @@ class MediaCollection(MethodView):
     @blp.alt_response(422, schema=ProblemSchema, description="No file part, or bad fields.")
     @blp.alt_response(503, schema=ProblemSchema, description="Storing failed; nothing kept.")
     @blp.alt_response(507, schema=ProblemSchema, description="No room to store; nothing kept.")
-    @operation(blp, "Upload a file")
+    @operation(blp, "Upload a file", operationId="uploadMedia")
     def post(self, data: dict[str, Any]) -> Any:
         """Store a file. Its type comes from its first bytes, never from its name or the
         client's Content-Type: PDF (for reports), JPEG, PNG or WebP (for portraits). Identical
@@ -237,7 +244,7 @@ class MediaCollection(MethodView):
 @blp.route("/<int:media_id>")
 class MediaFile(MethodView):
     @_download_doc
-    @public_operation("Download a file")
+    @public_operation("Download a file", operationId="downloadMedia")
     def get(self, media_id: int) -> Any:
         """The file, with its real Content-Type, ETag, Last-Modified and byte ranges."""
         return _send(media_id)
@@ -246,7 +253,9 @@ class MediaFile(MethodView):
 @blp.route("/<int:media_id>/<string:filename>")
 class NamedMediaFile(MethodView):
     @_download_doc
-    @public_operation("Download a file by its URL with file name")
+    @public_operation(
+        "Download a file by its URL with file name", operationId="downloadMediaByFilename"
+    )
     def get(self, media_id: int, filename: str) -> Any:
         """Same as without the name; the name makes URLs readable."""
         return _send(media_id)

@@ -10,9 +10,10 @@ from ifm_api.core.schemas import (
     EditSchemaBase,
     EditTranslationBase,
     ItemBaseSchema,
-    SummarySchema,
+    Related,
     Translations,
     item_ids,
+    item_type,
     names,
     plain_text,
     rich_text,
@@ -22,6 +23,7 @@ from ifm_api.core.schemas import (
 class NewsItemSchema(ItemBaseSchema):
     """A news item in one language."""
 
+    type = item_type("news")
     title = fields.String(required=True)
     teaser = fields.String(allow_none=True)
     body = fields.String(allow_none=True, metadata={"description": "Cleaned HTML."})
@@ -31,14 +33,16 @@ class NewsItemSchema(ItemBaseSchema):
     )
     tags = fields.List(fields.String())
     people = fields.List(
-        fields.Nested(SummarySchema), metadata={"description": "Full items with include=people."}
+        Related("PersonSummarySchema", "EmbeddedPersonSchema"),
+        metadata={"description": "Summaries; full items with `include=people`."},
     )
     projects = fields.List(
-        fields.Nested(SummarySchema),
-        metadata={"description": "Full items with include=projects."},
+        Related("ProjectSummarySchema", "EmbeddedProjectSchema"),
+        metadata={"description": "Summaries; full items with `include=projects`."},
     )
     reports = fields.List(
-        fields.Nested(SummarySchema), metadata={"description": "Full items with include=reports."}
+        Related("ReportSummarySchema", "EmbeddedReportSchema"),
+        metadata={"description": "Summaries; full items with `include=reports`."},
     )
 
 

@@ -25,7 +25,7 @@ class NotReady(ApiError):
 @blp.route("/healthz")
 class Health(MethodView):
     @blp.response(200, HealthSchema)
-    @blp.doc(summary="Liveness: the process answers")
+    @blp.doc(operationId="getHealth", summary="Liveness: the process answers")
     def get(self) -> Any:
         """Always `ok` while the process runs."""
         return {"status": "ok"}
@@ -35,7 +35,9 @@ class Health(MethodView):
 class Ready(MethodView):
     @blp.response(200, HealthSchema)
     @blp.alt_response(503, description="Database unreachable or not migrated.")
-    @blp.doc(summary="Readiness: database reachable and migrations current")
+    @blp.doc(
+        operationId="getReadiness", summary="Readiness: database reachable and migrations current"
+    )
     def get(self) -> Any:
         """`ok` when the database answers and is at the newest migration."""
         if not database_is_current():

@@ -11,13 +11,16 @@ from ifm_api.core.schemas import (
     EditSchemaBase,
     EditTranslationBase,
     ItemBaseSchema,
-    SummarySchema,
+    Related,
     Text,
     Translations,
+    embedded_schema,
     entity_id,
     item_id,
+    item_type,
     plain_text,
     rich_text,
+    summary_schema,
 )
 
 ORCID_PATTERN = r"^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$"
@@ -25,6 +28,8 @@ PHONE_PATTERN = r"^\+?[0-9 ()./-]+$"
 
 
 class PortraitSchema(Schema):
+    COMPLETE_OUTPUT = True
+
     media_id = fields.Integer(required=True)
     content_type = fields.String(required=True)
     url = fields.String(required=True)
@@ -33,6 +38,7 @@ class PortraitSchema(Schema):
 class PersonSchema(ItemBaseSchema):
     """A person in one language."""
 
+    type = item_type("person")
     name = fields.String(required=True, metadata={"description": "Display name with prefix."})
     honorific_prefix = fields.String(allow_none=True)
     given_name = fields.String(required=True)
@@ -45,7 +51,16 @@ class PersonSchema(ItemBaseSchema):
     is_current = fields.Boolean(required=True)
     status = fields.String(required=True, metadata={"description": "current or alumni."})
     portrait = fields.Nested(PortraitSchema, allow_none=True)
-    research_area = fields.Nested(SummarySchema, allow_none=True)
+    research_area = Related(
+        "ResearchAreaSummarySchema",
+        "ResearchAreaSchema",
+        allow_none=True,
+        metadata={"description": "Summary; the full item with `include=research_area`."},
+    )
+
+
+PersonSummarySchema = summary_schema("PersonSummarySchema", "person", "name")
+EmbeddedPersonSchema = embedded_schema("EmbeddedPersonSchema", PersonSchema, ("research_area",))
 
 
 def validate_orcid(value: str) -> None:

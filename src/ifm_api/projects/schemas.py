@@ -13,23 +13,34 @@ from ifm_api.core.schemas import (
     EditTranslationBase,
     ItemBaseSchema,
     MemberEditSchema,
-    SummarySchema,
+    Related,
     Translations,
+    embedded_schema,
     item_id,
+    item_type,
     names,
     plain_text,
     rich_text,
+    summary_schema,
 )
 
 
 class MemberSchema(Schema):
+    COMPLETE_OUTPUT = True
+
     role = fields.String(required=True, metadata={"description": "`lead` or `member`."})
-    person = fields.Nested(SummarySchema, required=True)
+    person = Related(
+        "PersonSummarySchema",
+        "EmbeddedPersonSchema",
+        required=True,
+        metadata={"description": "Summary; the full item with `include=members`."},
+    )
 
 
 class ProjectSchema(ItemBaseSchema):
     """A research project in one language."""
 
+    type = item_type("project")
     title = fields.String(required=True)
     summary = fields.String(allow_none=True)
     description = fields.String(allow_none=True, metadata={"description": "Cleaned HTML."})
@@ -41,8 +52,19 @@ class ProjectSchema(ItemBaseSchema):
     )
     funders = fields.List(fields.String())
     partners = fields.List(fields.String())
-    research_area = fields.Nested(SummarySchema, allow_none=True)
+    research_area = Related(
+        "ResearchAreaSummarySchema",
+        "ResearchAreaSchema",
+        allow_none=True,
+        metadata={"description": "Summary; the full item with `include=research_area`."},
+    )
     members = fields.List(fields.Nested(MemberSchema))
+
+
+ProjectSummarySchema = summary_schema("ProjectSummarySchema", "project", "title")
+EmbeddedProjectSchema = embedded_schema(
+    "EmbeddedProjectSchema", ProjectSchema, ("research_area", "members")
+)
 
 
 class ProjectTranslationEditSchema(EditTranslationBase):

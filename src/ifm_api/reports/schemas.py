@@ -15,14 +15,17 @@ from ifm_api.core.schemas import (
     EditSchemaBase,
     EditTranslationBase,
     ItemBaseSchema,
-    SummarySchema,
+    Related,
     Text,
     Translations,
+    embedded_schema,
     entity_id,
     item_id,
+    item_type,
     language_field,
     plain_text,
     rich_text,
+    summary_schema,
 )
 from ifm_api.reports.models import REPORT_TYPES
 
@@ -30,6 +33,8 @@ DOI_PATTERN = r"^10\.\d{4,9}/\S+$"
 
 
 class ReportFileSchema(Schema):
+    COMPLETE_OUTPUT = True
+
     media_id = fields.Integer(required=True)
     lang = fields.String(required=True, metadata={"description": "The document's language."})
     label = fields.String(allow_none=True)
@@ -40,17 +45,21 @@ class ReportFileSchema(Schema):
 
 
 class AuthorSchema(Schema):
+    COMPLETE_OUTPUT = True
+
     name = fields.String(required=True)
-    person = fields.Nested(
-        SummarySchema,
+    person = Related(
+        "PersonSummarySchema",
+        "EmbeddedPersonSchema",
         allow_none=True,
-        metadata={"description": "The institute's person (full item with include=authors)."},
+        metadata={"description": "The institute's person (full item with `include=authors`)."},
     )
 
 
 class ReportSchema(ItemBaseSchema):
     """A report in one language."""
 
+    type = item_type("report")
     title = fields.String(required=True)
     abstract = fields.String(allow_none=True, metadata={"description": "Cleaned HTML."})
     publication_date = fields.Date(allow_none=True)
@@ -63,7 +72,16 @@ class ReportSchema(ItemBaseSchema):
     external_url = fields.String(allow_none=True, metadata={"description": "Publisher's URL."})
     files = fields.List(fields.Nested(ReportFileSchema))
     authors = fields.List(fields.Nested(AuthorSchema))
-    project = fields.Nested(SummarySchema, allow_none=True)
+    project = Related(
+        "ProjectSummarySchema",
+        "EmbeddedProjectSchema",
+        allow_none=True,
+        metadata={"description": "Summary; the full item with `include=project`."},
+    )
+
+
+ReportSummarySchema = summary_schema("ReportSummarySchema", "report", "title")
+EmbeddedReportSchema = embedded_schema("EmbeddedReportSchema", ReportSchema, ("authors", "project"))
 
 
 def validate_isbn(value: str) -> None:

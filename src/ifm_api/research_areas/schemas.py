@@ -10,17 +10,23 @@ from ifm_api.core.schemas import (
     EditTranslationBase,
     ItemBaseSchema,
     Translations,
+    item_type,
     plain_text,
     rich_text,
+    summary_schema,
 )
 
 
 class ResearchAreaSchema(ItemBaseSchema):
     """A research area (team) in one language."""
 
+    type = item_type("research_area")
     name = fields.String(required=True)
     description = fields.String(allow_none=True, metadata={"description": "Cleaned HTML."})
     sort_order = fields.Integer(required=True)
+
+
+ResearchAreaSummarySchema = summary_schema("ResearchAreaSummarySchema", "research_area", "name")
 
 
 class ResearchAreaTranslationEditSchema(EditTranslationBase):

@@ -90,7 +90,7 @@ class TokenItem(MethodView):
     @blp.response(204, description="Revoked (also when it was revoked before).")
     @_auth_errors
     @blp.alt_response(404, schema=ProblemSchema, description="No token with this name.")
-    @operation(blp, "Revoke a token")
+    @operation(blp, "Revoke a token", operationId="revokeToken")
     def delete(self, name: str) -> Any:
         """Revoke the token: it stops working at once. The record stays, listed as `revoked`."""
         require_role("admin")
