@@ -194,7 +194,11 @@ def test_editor_uploads_valid_file_gets_201_with_metadata(
     response = upload(client, token("editor"), data, name)
     assert response.status_code == 201
     body = response.get_json()
-    assert set(body) == {"id", "filename", "content_type", "size", "sha256", "url", "created_at"}
+    common = {"id", "kind", "filename", "content_type", "size", "sha256", "url", "created_at"}
+    assert common | {"version", "updated_at", "license", "translations", "warnings"} <= set(body)
+    assert body["kind"] == ("document" if content_type == "application/pdf" else "image")
+    assert body["warnings"] == []
+    assert body["translations"] == {}
     assert body["content_type"] == content_type
     assert body["filename"] == served_name
     assert body["size"] == len(data)
@@ -206,10 +210,30 @@ def test_editor_uploads_valid_file_gets_201_with_metadata(
     assert stored.read_bytes() == data
 
 
-def test_editor_uploads_png_named_pdf_is_stored_as_png(client: FlaskClient, token: Token) -> None:
-    body = uploaded(client, token, png_bytes(), "bericht.pdf")
+def test_editor_uploads_png_named_pdf_gets_422_and_nothing_stored(
+    client: FlaskClient, token: Token, app: Flask
+) -> None:
+    response = upload(client, {**token("editor"), "Accept-Language": "en"}, png_bytes(), "b.pdf")
+    body = assert_problem(response, 422)
+    assert body["type"].endswith("file_extension_mismatch")
+    assert body["detail"] == "The file's name says application/pdf, but its content is image/png."
+    assert "file" in body["errors"]
+    assert media_count(app) == 0
+
+
+def test_editor_uploads_png_with_a_pdf_filename_field_gets_422(
+    client: FlaskClient, token: Token
+) -> None:
+    response = upload(client, token("editor"), png_bytes(), "p.png", filename="bericht.pdf")
+    assert assert_problem(response, 422)["type"].endswith("file_extension_mismatch")
+
+
+def test_editor_uploads_png_without_extension_gets_the_right_one(
+    client: FlaskClient, token: Token
+) -> None:
+    body = uploaded(client, token, png_bytes(), "portrait")
     assert body["content_type"] == "image/png"
-    assert body["filename"] == "bericht.png"
+    assert body["filename"] == "portrait.png"
 
 
 def test_editor_uploads_with_filename_field_uses_it(client: FlaskClient, token: Token) -> None:
@@ -467,7 +491,7 @@ def test_anyone_reads_file_info_gets_metadata_with_etag(client: FlaskClient, tok
     info = uploaded(client, token, webp_bytes(), "portrait.webp")
     response = client.get(f"{MEDIA}/{info['id']}/info")
     assert response.status_code == 200
-    assert response.get_json() == info
+    assert response.get_json() == {key: value for key, value in info.items() if key != "warnings"}
     assert response.headers["Cache-Control"].startswith("public")
     etag = response.headers["ETag"]
     again = client.get(f"{MEDIA}/{info['id']}/info", headers={"If-None-Match": etag})

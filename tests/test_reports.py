@@ -148,7 +148,13 @@ def test_public_report_lists_its_files_in_their_own_language(
             "filename": "bericht.pdf",
             "content_type": "application/pdf",
             "size": len(PDF),
+            "page_count": None,  # stored without reading it; uploads read it (test_media)
             "url": f"http://localhost/api/v1/media/{media}/bericht.pdf",
+            "title": None,
+            "caption": None,
+            "credit": None,
+            "license": None,
+            "fallback_fields": [],
         }
     ]
     download = client.get(body["files"][0]["url"])

@@ -26,6 +26,12 @@ Every variable (all optional; a `.env` file in the working directory may set the
 - ``IFM_CORS_ORIGINS``: comma-separated origins allowed by CORS (``*`` for all). Default none.
 - ``IFM_CACHE_MAX_AGE``: seconds public reads may be cached. Default 60.
 - ``IFM_MAX_UPLOAD_MB``: largest accepted upload/body in MiB. Default 20.
+- ``IFM_MEDIA_WIDTHS``: comma-separated widths (pixels) of image renditions; only these
+  exist. Default ``160,320,640,1280``.
+- ``IFM_MEDIA_RATIOS``: comma-separated aspect ratios of cropped renditions (``1:1,16:9``;
+  empty for none). Crops centre on the image's focal point. Default ``1:1``.
+- ``IFM_MEDIA_MAX_PIXELS``: largest accepted image (width x height); larger uploads, and
+  decompression bombs beyond Pillow's own limit, are a 422. Default 40000000.
 - ``IFM_RESPONSE_CACHE_MB``: per-worker cache of public responses, in MiB (0 turns it off).
   Default 64.
 - ``IFM_TIMEZONE``: the institute's time zone (IANA name): display dates and `year` filters
@@ -69,6 +75,9 @@ class Settings:
     timezone: str = "Europe/Berlin"
     public_url: str | None = None
     proxy_count: int = 0
+    media_widths: tuple[int, ...] = (160, 320, 640, 1280)
+    media_ratios: tuple[tuple[int, int], ...] = ((1, 1),)
+    media_max_pixels: int = 40_000_000
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -171,6 +180,38 @@ def _parse_public_url(raw: str | None) -> str | None:
     return value
 
 
+def _parse_widths(raw: str | None) -> tuple[int, ...]:
+    if raw is None or not raw.strip():
+        return (160, 320, 640, 1280)
+    try:
+        widths = sorted({int(part) for part in raw.split(",") if part.strip()})
+    except ValueError as exc:
+        raise ConfigError(
+            f"IFM_MEDIA_WIDTHS: expected widths like 160,320,640, got {raw!r}"
+        ) from exc
+    if not widths or widths[0] < 16 or widths[-1] > 8192:
+        raise ConfigError("IFM_MEDIA_WIDTHS: every width must be between 16 and 8192")
+    return tuple(widths)
+
+
+def _parse_ratios(raw: str | None) -> tuple[tuple[int, int], ...]:
+    if raw is None:
+        return ((1, 1),)
+    ratios: list[tuple[int, int]] = []
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        width, sep, height = part.partition(":")
+        if not (sep and width.isdigit() and height.isdigit()):
+            raise ConfigError(f"IFM_MEDIA_RATIOS: bad ratio {part!r} (use e.g. 1:1,16:9)")
+        ratio = (int(width), int(height))
+        if not (0 < ratio[0] <= 100 and 0 < ratio[1] <= 100):
+            raise ConfigError(f"IFM_MEDIA_RATIOS: bad ratio {part!r} (use e.g. 1:1,16:9)")
+        if ratio not in ratios:
+            ratios.append(ratio)
+    return tuple(ratios)
+
+
 def _parse_timezone(name: str) -> str:
     try:
         ZoneInfo(name)
@@ -220,6 +261,9 @@ def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settin
         "timezone": _parse_timezone(env.get("IFM_TIMEZONE") or "Europe/Berlin"),
         "public_url": _parse_public_url(env.get("IFM_PUBLIC_URL")),
         "proxy_count": _parse_int(env, "IFM_PROXY_COUNT", 0),
+        "media_widths": _parse_widths(env.get("IFM_MEDIA_WIDTHS")),
+        "media_ratios": _parse_ratios(env.get("IFM_MEDIA_RATIOS")),
+        "media_max_pixels": _parse_int(env, "IFM_MEDIA_MAX_PIXELS", 40_000_000, minimum=1),
     }
     values.update(overrides)
     return Settings(**values)

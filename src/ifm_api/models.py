@@ -3,7 +3,14 @@
 from ifm_api.core.auth import ApiToken
 from ifm_api.core.cache import ContentState
 from ifm_api.core.db import Base
-from ifm_api.core.models import ContentEntity, ContentLink, Media, Revision, SlugRedirect
+from ifm_api.core.models import (
+    ContentEntity,
+    ContentLink,
+    Media,
+    MediaTranslation,
+    Revision,
+    SlugRedirect,
+)
 from ifm_api.exchange.models import LegacySource, Redirect
 from ifm_api.news.models import NewsItem, NewsItemTranslation
 from ifm_api.people.models import Person, PersonTranslation
@@ -21,6 +28,7 @@ __all__ = [
     "ContentState",
     "LegacySource",
     "Media",
+    "MediaTranslation",
     "NewsItem",
     "NewsItemTranslation",
     "Person",

@@ -11,6 +11,7 @@ previews, editors) are never cached.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -28,6 +29,9 @@ from ifm_api.core.db import Base, utcnow
 
 CACHED_PREFIXES = ("/api/v1/", "/feeds/", "/sitemap.xml")
 UNCACHED_PREFIXES = ("/api/v1/media", "/api/v1/tokens")
+# Image renditions are small, immutable and asked for often: cached like reads (who may see
+# a file depends on content, so the content version keys them too).
+CACHED_MEDIA = re.compile(r"/api/v1/media/\d+/renditions/[^/]+")
 STORED_HEADERS = (
     "Content-Type",
     "Cache-Control",
@@ -144,7 +148,7 @@ def _cacheable(environ: dict[str, Any]) -> bool:
         environ.get("REQUEST_METHOD") in ("GET", "HEAD")
         and "HTTP_AUTHORIZATION" not in environ
         and path.startswith(CACHED_PREFIXES)
-        and not path.startswith(UNCACHED_PREFIXES)
+        and (not path.startswith(UNCACHED_PREFIXES) or CACHED_MEDIA.fullmatch(path) is not None)
     )
 
 

@@ -85,6 +85,15 @@ DETAILS: dict[str, Any] = {
         "Files are recognised by their content, not by their name."
     ),
     "range_not_satisfiable": _l("The requested range is outside the file."),
+    "image_too_large": _l("The image has more pixels than accepted (at most %(limit)s)."),
+    "image_unreadable": _l(
+        "The image could not be decoded to the end: it is truncated or damaged."
+    ),
+    "file_extension_mismatch": _l(
+        "The file's name says %(claimed)s, but its content is %(actual)s."
+    ),
+    "media_in_use": _l("File %(id)s is in use (%(items)s); remove it there first."),
+    "rendition_not_found": _l("File %(id)s has no rendition %(name)s (widths: %(widths)s)."),
     "storage_full": _l("There is no room to store the file now; nothing was stored."),
     "storage_failed": _l("The file could not be stored; nothing was kept. Try again."),
     "too_many_ranges": _l("The Range header asks for more than %(limit)s ranges."),

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import mimetypes
 import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from flask import current_app
 from sqlalchemy import delete, select
 
 from ifm_api.core import db
-from ifm_api.core.content import REGISTRY
+from ifm_api.core.content import REGISTRY, ReadContext
 from ifm_api.core.messages import N_
 from ifm_api.core.models import Media
 from ifm_api.core.storage import storage
@@ -30,6 +33,16 @@ EXTENSIONS = {
 }
 DOCUMENT_TYPES = frozenset({"application/pdf"})
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
+TEXT_FIELDS = ("title", "alt", "caption", "credit")
+CLAIMS = {
+    ".pdf": "application/pdf",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".jpe": "image/jpeg",
+    ".jfif": "image/jpeg",
+    ".png": "image/png",
+    ".webp": "image/webp",
+}
 
 
 def sniff(data: bytes) -> str | None:
@@ -46,6 +59,15 @@ def safe_filename(name: str, content_type: str) -> str:
     stem = Path(name or "file").stem
     stem = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-.") or "file"
     return stem[:120] + EXTENSIONS.get(content_type, "")
+
+
+def claimed_type(name: str) -> str | None:
+    """The type a file name's extension claims (None: no extension, or an unknown one)."""
+    suffix = Path(name).suffix.lower()
+    if suffix in CLAIMS:
+        return CLAIMS[suffix]
+    guessed, _encoding = mimetypes.guess_type(f"x{suffix}") if suffix else (None, None)
+    return guessed
 
 
 def original_key(sha256: str) -> str:
@@ -66,7 +88,69 @@ def media_url(api_root: str, media: Media) -> str:
     return f"{api_root}/media/{media.id}/{media.filename}"
 
 
-def store_file(data: bytes, filename: str, content_type: str, *, author: str | None) -> Media:
+def file_texts(media: Media, ctx: ReadContext) -> dict[str, Any]:
+    """A file's texts in the read's language, each field falling back along the language's
+    chain like every translated field (``fallback_fields`` names those taken from another
+    language; ``lang`` the language of the alt text, for the ``lang`` attribute)."""
+    by_lang = {t.lang: t for t in media.translations}
+    langs = ctx.langs or (ctx.lang,)
+    out: dict[str, Any] = {}
+    fallback_fields = []
+    alt_lang = None
+    for name in TEXT_FIELDS:
+        if name == "alt" and media.content_type not in IMAGE_TYPES:
+            continue
+        value = None
+        for lang in langs:
+            candidate = getattr(by_lang[lang], name) if lang in by_lang else None
+            if candidate:
+                value = candidate
+                if lang != ctx.lang:
+                    fallback_fields.append(name)
+                if name == "alt":
+                    alt_lang = lang
+                break
+        out[name] = value
+    if media.content_type in IMAGE_TYPES:
+        out["alt_lang"] = alt_lang
+    out["license"] = media.license
+    out["fallback_fields"] = fallback_fields
+    return out
+
+
+def image_representation(media: Media, ctx: ReadContext) -> dict[str, Any]:
+    """An image as the public sees it inside an item: texts, size, focal point, srcset-ready
+    renditions (full image) and crops per configured ratio."""
+    from ifm_api.media.images import crops, renditions
+
+    settings = current_app.config["IFM"]
+    return {
+        "media_id": media.id,
+        "content_type": media.content_type,
+        "url": media_url(ctx.api_root, media),
+        "width": media.width,
+        "height": media.height,
+        "focal_point": focal_point(media),
+        **file_texts(media, ctx),
+        "renditions": renditions(media, ctx.api_root, settings),
+        "crops": crops(media, ctx.api_root, settings),
+    }
+
+
+def focal_point(media: Media) -> dict[str, float] | None:
+    if media.focal_x is None or media.focal_y is None:
+        return None
+    return {"x": media.focal_x, "y": media.focal_y}
+
+
+def store_file(
+    data: bytes,
+    filename: str,
+    content_type: str,
+    *,
+    author: str | None,
+    properties: dict[str, Any] | None = None,
+) -> Media:
     """Write the bytes (once per content) and add a Media row to the session.
 
     Identical uploads at the same moment each write a temporary file of their own, and the
@@ -81,6 +165,7 @@ def store_file(data: bytes, filename: str, content_type: str, *, author: str | N
         size=len(data),
         sha256=digest,
         created_by=author,
+        **(properties or {}),
     )
     _ensure_stored(data, digest)
     db.session().add(media)

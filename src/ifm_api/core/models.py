@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from ifm_api.core.db import Base, utcnow
 
@@ -93,7 +93,9 @@ class ContentLink(Base):
 
 
 class Media(Base):
-    """An uploaded file, stored under IFM_MEDIA_ROOT by its content hash."""
+    """An uploaded file, stored under IFM_MEDIA_ROOT by its content hash, with the
+    metadata editors maintain (translated texts, license, focal point) and what was read
+    from the file itself (image size; a PDF's pages, title and language)."""
 
     __tablename__ = "media"
 
@@ -104,6 +106,38 @@ class Media(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str | None] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    updated_at: Mapped[datetime | None]
+    updated_by: Mapped[str | None] = mapped_column(String(100))
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    page_count: Mapped[int | None]
+    document_title: Mapped[str | None] = mapped_column(String(500))
+    document_lang: Mapped[str | None] = mapped_column(String(35))
+    license: Mapped[str | None] = mapped_column(String(200))
+    focal_x: Mapped[float | None]
+    focal_y: Mapped[float | None]
+    translations: Mapped[list[MediaTranslation]] = relationship(
+        lazy="raise",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="[MediaTranslation.media_id, MediaTranslation.lang]",
+    )
+
+
+class MediaTranslation(Base):
+    """A file's texts in one language: title, alt text (images), caption, credit."""
+
+    __tablename__ = "media_translations"
+    __table_args__ = (UniqueConstraint("media_id", "lang"),)
+
+    pk: Mapped[int] = mapped_column(primary_key=True)
+    media_id: Mapped[int] = mapped_column(ForeignKey("media.id", ondelete="CASCADE"))
+    lang: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str | None] = mapped_column(String(300))
+    alt: Mapped[str | None] = mapped_column(String(1000))
+    caption: Mapped[str | None] = mapped_column(String(2000))
+    credit: Mapped[str | None] = mapped_column(String(300))
 
 
 class ContentRow:

@@ -14,6 +14,7 @@ from ifm_api.core.db import session, transaction
 from ifm_api.core.editing import create_item, publish_item
 from ifm_api.core.media import store_file
 from ifm_api.core.models import ContentEntity
+from ifm_api.media.service import inspect_upload
 
 AUTHOR = "demo"
 ORDER = ("research_areas", "people", "projects", "reports", "news")
@@ -53,7 +54,11 @@ def _prepare(resource: str, raw: dict[str, Any], ids: dict[str, int]) -> dict[st
             data[key] = value
     if "file" in raw:
         file = raw["file"]
-        media = store_file(_read(file["path"]), file["path"], "application/pdf", author=AUTHOR)
+        content = _read(file["path"])
+        properties, _warnings = inspect_upload(content, "application/pdf")
+        media = store_file(
+            content, file["path"], "application/pdf", author=AUTHOR, properties=properties
+        )
         session().flush()
         data["files"] = [{"media_id": media.id, "lang": file["lang"], "label": file["label"]}]
     return data

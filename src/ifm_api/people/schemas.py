@@ -22,17 +22,37 @@ from ifm_api.core.schemas import (
     rich_text,
     summary_schema,
 )
+from ifm_api.media.schemas import CROPS, RENDITIONS, FocalPointSchema
 
 ORCID_PATTERN = r"^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$"
 PHONE_PATTERN = r"^\+?[0-9 ()./-]+$"
 
 
 class PortraitSchema(Schema):
+    """The portrait: the original, its texts in the read's language (each falling back
+    like every translated field), and renditions ready for `srcset`."""
+
     COMPLETE_OUTPUT = True
 
     media_id = fields.Integer(required=True)
     content_type = fields.String(required=True)
-    url = fields.String(required=True)
+    url = fields.String(required=True, metadata={"description": "The original file."})
+    width = fields.Integer(allow_none=True)
+    height = fields.Integer(allow_none=True)
+    focal_point = fields.Nested(FocalPointSchema, allow_none=True)
+    title = fields.String(allow_none=True)
+    alt = fields.String(allow_none=True)
+    alt_lang = fields.String(
+        allow_none=True, metadata={"description": "Language of `alt` (for `lang=`)."}
+    )
+    caption = fields.String(allow_none=True)
+    credit = fields.String(allow_none=True)
+    license = fields.String(allow_none=True)
+    fallback_fields = fields.List(
+        fields.String(), metadata={"description": "Texts taken from another language."}
+    )
+    renditions = RENDITIONS
+    crops = CROPS
 
 
 class PersonSchema(ItemBaseSchema):

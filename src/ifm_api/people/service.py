@@ -10,7 +10,8 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
 from ifm_api.core.content import ReadContext, Relation, ResourceSpec, linked, register
-from ifm_api.core.media import IMAGE_TYPES, check_media, media_url
+from ifm_api.core.media import IMAGE_TYPES, check_media, image_representation
+from ifm_api.core.models import Media
 from ifm_api.core.sorting import bytewise, sort_text
 from ifm_api.people.models import Person, PersonTranslation
 
@@ -47,7 +48,7 @@ def _filters(stmt: Select[Any], args: dict[str, Any], ctx: ReadContext) -> Selec
 
 
 def _extra_load() -> Iterable[LoaderOption]:
-    return [selectinload(Person.portrait)]
+    return [selectinload(Person.portrait).joinedload(Media.translations)]
 
 
 def _derived(row: Person, ctx: ReadContext) -> dict[str, Any]:
@@ -55,15 +56,9 @@ def _derived(row: Person, ctx: ReadContext) -> dict[str, Any]:
 
 
 def _portrait(row: Person, ctx: ReadContext) -> dict[str, Any]:
+    """The portrait with its alt text and caption in the read's language, and renditions."""
     media = row.portrait
-    portrait = None
-    if media is not None:
-        portrait = {
-            "media_id": media.id,
-            "content_type": media.content_type,
-            "url": media_url(ctx.api_root, media),
-        }
-    return {"portrait": portrait}
+    return {"portrait": image_representation(media, ctx) if media is not None else None}
 
 
 def _portrait_id(row: Person) -> dict[str, Any]:

@@ -40,8 +40,16 @@ class ReportFileSchema(Schema):
     label = fields.String(allow_none=True)
     filename = fields.String(required=True)
     content_type = fields.String(required=True)
-    size = fields.Integer(required=True)
+    size = fields.Integer(required=True, metadata={"description": "Bytes."})
+    page_count = fields.Integer(allow_none=True, metadata={"description": "Pages (PDF)."})
     url = fields.String(required=True)
+    title = fields.String(allow_none=True, metadata={"description": "The file's own title."})
+    caption = fields.String(allow_none=True)
+    credit = fields.String(allow_none=True)
+    license = fields.String(allow_none=True)
+    fallback_fields = fields.List(
+        fields.String(), metadata={"description": "Texts taken from another language."}
+    )
 
 
 class AuthorSchema(Schema):

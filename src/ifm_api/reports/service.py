@@ -17,7 +17,8 @@ from ifm_api.core.content import (
     register,
     translated_value,
 )
-from ifm_api.core.media import DOCUMENT_TYPES, check_media, media_url
+from ifm_api.core.media import DOCUMENT_TYPES, check_media, file_texts, media_url
+from ifm_api.core.models import Media
 from ifm_api.reports.models import Report, ReportFile, ReportTranslation
 
 
@@ -34,7 +35,9 @@ def _filters(stmt: Select[Any], args: dict[str, Any], ctx: ReadContext) -> Selec
 
 
 def _extra_load() -> Iterable[LoaderOption]:
-    return [selectinload(Report.files).selectinload(ReportFile.media)]
+    return [
+        selectinload(Report.files).selectinload(ReportFile.media).joinedload(Media.translations)
+    ]
 
 
 def _files(row: Report, ctx: ReadContext) -> dict[str, Any]:
@@ -47,7 +50,9 @@ def _files(row: Report, ctx: ReadContext) -> dict[str, Any]:
                 "filename": f.media.filename,
                 "content_type": f.media.content_type,
                 "size": f.media.size,
+                "page_count": f.media.page_count,
                 "url": media_url(ctx.api_root, f.media),
+                **file_texts(f.media, ctx),
             }
             for f in row.files
         ]
