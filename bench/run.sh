@@ -13,6 +13,7 @@
 #    plus, cached only (ROTATE=1), two rotating cells (wrk-rotate.lua): every request another
 #    list page / another item's detail, so the cache sees distinct URLs (misses once the set
 #    outgrows it)
+#    and the "portrait rendition" cell (bench/portrait.py: an image rendition once generated)
 # 4. prints lib.sh's table and bench/report.py's side-by-side table (ratios to the peers)
 # Raw lines: bench/run/product-<UTC>.txt; report: bench/run/report-<UTC>.md.
 # Env: SIZES="1000 20000 100000" CACHE_MODES="cached uncached" ROTATE=1 BENCH_PORT=18100
@@ -122,6 +123,9 @@ for N in $SIZES; do
   declare -a names=() paths=()
   while IFS=$'\t' read -r name path; do names+=("$name"); paths+=("$path"); done \
     < <("$PY" "$HERE/probe.py" paths --database-url "$url")
+  # a published person's 4,000 x 3,000 JPEG portrait, its 640 px WebP 1:1 crop (bench/portrait.py)
+  names+=("portrait rendition")
+  paths+=("$(IFM_MEDIA_ROOT="$RUN/media" "$PY" "$HERE/portrait.py" --database-url "$url")")
   "$PY" "$HERE/probe.py" queries --database-url "$url" --label "product N=$N" \
     --base-url "$B/" | tee -a "$RAW"
   for mode in $CACHE_MODES; do
