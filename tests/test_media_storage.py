@@ -17,6 +17,7 @@ import pytest
 from click.testing import Result
 from flask import Flask
 from flask.testing import FlaskClient
+from media_files import image_bytes
 from sqlalchemy import func, select
 from test_media import pdf_bytes, png_bytes, upload
 
@@ -276,3 +277,42 @@ def test_soft_delete_keeps_the_files(
     )
     assert response.status_code == 204
     assert media_rows(app) == 1
+
+
+def test_media_gc_removes_renditions_no_file_names_any_more(
+    own_media_app: Flask, tmp_path: Path, token: Token, make_item: Callable[..., int]
+) -> None:
+    """A crop made before a focal point change is never asked for again: gc removes it."""
+    client = own_media_app.test_client()
+    editor = token("editor")
+    media = upload(client, editor, image_bytes(400, 200, "PNG"), "p.png").get_json()
+    make_item(
+        "people",
+        {
+            "given_name": "A",
+            "family_name": "B",
+            "portrait_id": media["id"],
+            "translations": {"de": {}},
+        },
+    )
+    old_crop = media["crops"]["1:1"][0]["url"]
+    full = media["renditions"][0]["url"]
+    assert client.get(old_crop).status_code == 200
+    assert client.get(full).status_code == 200
+    etag = client.get(f"{MEDIA}/{media['id']}/info", headers=editor).headers["ETag"]
+    changed = client.patch(
+        f"{MEDIA}/{media['id']}",
+        json={"focal_point": {"x": 0.9, "y": 0.5}},
+        headers={**editor, "If-Match": etag},
+    )
+    new_crop = changed.get_json()["crops"]["1:1"][0]["url"]
+    assert client.get(new_crop).status_code == 200
+    folder = tmp_path / "media" / "renditions" / media["sha256"][:2] / media["sha256"]
+    names = {url.rsplit("/", 1)[1] for url in (old_crop, new_crop, full)}
+    assert names <= {path.name for path in folder.iterdir()}
+
+    result = gc(own_media_app)
+    assert result.exit_code == 0, result.output
+    assert {path.name for path in folder.iterdir() if path.name != ".lock"} == names - {
+        old_crop.rsplit("/", 1)[1]
+    }

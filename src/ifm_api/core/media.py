@@ -268,28 +268,49 @@ def collect_garbage(*, grace_seconds: float, dry_run: bool = False) -> GarbageRe
     """Remove stored bytes no Media row references, and report rows whose file is gone.
 
     Unreferenced originals and temporary files younger than ``grace_seconds`` stay: an
-    upload writes its file before it commits its row.
+    upload writes its file before it commits its row. Renditions go when their original's
+    rows are gone, and when no row names them any more (a crop from before a focal point
+    change, a width no longer configured).
     """
     store = storage()
     report = GarbageReport()
     rows = list(db.session().scalars(select(Media).order_by(Media.id)))
     referenced = {media.sha256 for media in rows}
+    current = _current_renditions(rows)
     cutoff = time.time() - grace_seconds
     for stored in store.listing():
         digest = _digest_of(stored.key)
-        if digest in referenced and not stored.temporary:
-            continue
         is_rendition = stored.key.startswith("renditions/")
-        if stored.mtime > cutoff and not is_rendition:
+        if digest in referenced and not stored.temporary:
+            if not is_rendition or stored.key.rsplit("/", 1)[1] in current.get(digest, ()):
+                continue
+        elif stored.mtime > cutoff and not is_rendition:
             report.kept_young += 1
             continue
         report.removed.append(stored.key)
         if not dry_run:
             with store.lock(stored.key):
-                if stored.temporary or not _referenced(digest):
+                if stored.temporary or is_rendition or not _referenced(digest):
                     store.delete(stored.key)
     report.missing = [m for m in rows if not store.exists(original_key(m.sha256), size=m.size)]
     return report
+
+
+def _current_renditions(rows: list[Media]) -> dict[str, set[str]]:
+    """Per original, the names of every rendition its rows can ask for now."""
+    from ifm_api.media.images import Variant, formats_of, rendition_name
+
+    settings = current_app.config["IFM"]
+    names: dict[str, set[str]] = {}
+    for media in rows:
+        if media.content_type not in IMAGE_TYPES or not (media.width and media.height):
+            continue
+        wanted = names.setdefault(media.sha256, set())
+        for ext in formats_of(media):
+            for ratio in (None, *settings.media_ratios):
+                for width in settings.media_widths:
+                    wanted.add(rendition_name(media, Variant(width, ratio, ext)))
+    return names
 
 
 def _digest_of(key: str) -> str:
