@@ -89,4 +89,68 @@ def import_legacy(
         raise SystemExit(1)
 
 
-COMMANDS = (import_legacy,)
+@click.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--with-revisions", is_flag=True, help="Also every item's revisions.")
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+@with_appcontext
+def export(directory: Path, with_revisions: bool, as_json: bool) -> None:
+    """Write everything into DIRECTORY (new or empty): JSON Lines, media files, manifest.
+
+    Consistent while the API serves (one read-only snapshot). Tokens are listed by name
+    only, never with their hashes.
+    """
+    from ifm_api.exchange.snapshot import ExchangeError, export_instance
+
+    try:
+        manifest = export_instance(directory, with_revisions=with_revisions)
+    except ExchangeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(manifest, indent=2, sort_keys=True))
+        return
+    for name, meta in manifest["files"].items():
+        click.echo(f"{name}\t{meta['count']}\tsha256={meta['sha256']}")
+    media = manifest["media"]
+    click.echo(f"media/\t{media['count']} file(s), {media['bytes']} bytes")
+    click.echo(f"exported to {directory}")
+
+
+@click.command("import")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--merge", is_flag=True, help="Add to a database with content: new ids, reported.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@with_appcontext
+def import_(directory: Path, merge: bool, as_json: bool) -> None:
+    """Load an export (of `ifm-api export`) into this database, all or nothing.
+
+    Into an empty database every id is kept; a database with content is refused unless
+    --merge, which gives the imported items new ids and free slugs and reports both.
+    """
+    from ifm_api.exchange.snapshot import ExchangeError, import_instance
+
+    try:
+        summary = import_instance(directory, merge=merge)
+    except ExchangeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(summary.to_json(), ensure_ascii=False, indent=2))
+        return
+    click.echo(", ".join(f"{n} {kind}" for kind, n in summary.counts.items()))
+    for kind, ids in summary.remapped.items():
+        for old, new in ids.items():
+            click.echo(f"remapped {kind} {old} -> {new}")
+    for slug in summary.renamed_slugs:
+        click.echo(
+            f"slug of {slug['resource']} {slug['id']} ({slug['lang']}): "
+            f"{slug['from']} -> {slug['to']}"
+        )
+    for note in summary.skipped:
+        click.echo(f"skipped: {note}")
+    if summary.tokens_to_create:
+        names = ", ".join(f"{t['name']} ({t['role']})" for t in summary.tokens_to_create)
+        click.echo(f"tokens are not imported; create them anew: {names}")
+    click.echo(f"imported from {directory}")
+
+
+COMMANDS = (import_legacy, export, import_)
