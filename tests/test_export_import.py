@@ -249,10 +249,9 @@ def read_urls(
         )
         pages = everything.get_json()["meta"]["pages"]
         for page in range(1, pages + 1):
-            for query in ("lang=de", "lang=en", "lang=all", "lang=en&fallback=false"):
+            for query in ("lang=de", "lang=en&fallback=false", "lang=all"):
                 urls.append((f"/api/v1/{segment}?page_size=100&page={page}&{query}", False))
             urls.append((f"/api/v1/{segment}?status=all&lang=all&page_size=100&page={page}", True))
-            urls.append((f"/api/v1/{segment}?status=draft&lang=de&page_size=100&page={page}", True))
         ids = [
             item["id"]
             for page in range(1, pages + 1)
