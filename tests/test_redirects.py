@@ -150,10 +150,15 @@ def test_admins_list_create_and_delete_redirect_rules(
     assert unknown.get_json()["errors"] == {
         "item_id": ["Kein Eintrag vom Typ „news“ mit dieser ID."]
     }
-    listed = client.get("/api/v1/redirects/rules", headers=admin).get_json()
+    listed = client.get("/api/v1/redirects/rules?page_size=1", headers=admin).get_json()
     assert listed["items"] == [rule]
-    assert listed["meta"] == {"page": 1, "page_size": 20, "total": 1, "pages": 1}
+    assert listed["meta"] == {"page": 1, "page_size": 1, "total": 1, "pages": 1}
     assert lookup(client, "/Archiv/Meldung Eins.html").status_code == 200
+    assert lookup(client, "old.example/Archiv/Meldung%20Eins.html/").status_code == 200
+    bare = {"path": "meldung.html?b=2&a=1", "resource": "news", "item_id": item}
+    assert client.post("/api/v1/redirects/rules", json=bare, headers=admin).get_json()["path"] == (
+        "/meldung.html?a=1&b=2"
+    )
     assert client.get(f"/api/v1/redirects/rules/{rule['id']}", headers=admin).get_json() == rule
 
     deleted = client.delete(f"/api/v1/redirects/rules/{rule['id']}", headers=admin)

@@ -67,8 +67,9 @@ def normalize_path(raw: str) -> str:
     if not text:
         raise ValueError("empty path")
     if "://" not in text and not text.startswith("/"):
-        first = text.split("/", 1)[0]
-        text = f"//{text}" if "." in first and "?" not in first else f"/{text}"
+        first, slash, _rest = text.partition("/")
+        host = slash and "." in first and "?" not in first  # www.example.org/page
+        text = f"//{text}" if host else f"/{text}"
     parts = urlsplit(text)
     path = unquote(parts.path) or "/"
     if not path.startswith("/"):
