@@ -111,6 +111,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
 def _register_blueprints(api: Api) -> None:
     from ifm_api.exchange.routes import blp as redirects
     from ifm_api.feeds.routes import blp as feeds
+    from ifm_api.linked_data.routes import blp as citations
     from ifm_api.media.routes import blp as media
     from ifm_api.news.routes import blp as news
     from ifm_api.ops.routes import blp as ops
@@ -123,6 +124,7 @@ def _register_blueprints(api: Api) -> None:
     for blueprint in (
         news,
         reports,
+        citations,
         projects,
         people,
         research_areas,

@@ -36,6 +36,11 @@ Every variable (all optional; a `.env` file in the working directory may set the
   Default 64.
 - ``IFM_TIMEZONE``: the institute's time zone (IANA name): display dates and `year` filters
   of timestamps count days in it. Default ``Europe/Berlin``.
+- ``IFM_INSTITUTION_NAME``: the publisher/institution named in citations and linked data.
+  Default ``Institut für Mittelstandsforschung, Universität Mannheim``.
+- ``IFM_INSTITUTION_PLACE``: its place (citations' address/location). Default ``Mannheim``.
+- ``IFM_CITATION_STYLE``: default CSL style of formatted citations, one of the shipped
+  styles ``apa`` and ``german-council-of-economic-experts``. Default ``apa``.
 - ``SECRET_KEY``: Flask secret. Default: random per process (fine, the API has no sessions).
 """
 
@@ -52,6 +57,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel import Locale, UnknownLocaleError
 from dotenv import load_dotenv
 
+DEFAULT_INSTITUTION = "Institut für Mittelstandsforschung, Universität Mannheim"
+CITATION_STYLES = ("apa", "german-council-of-economic-experts")
 RESOURCES = ("news", "reports", "projects", "people", "research_areas")
 
 
@@ -78,6 +85,9 @@ class Settings:
     media_widths: tuple[int, ...] = (160, 320, 640, 1280)
     media_ratios: tuple[tuple[int, int], ...] = ((1, 1),)
     media_max_pixels: int = 40_000_000
+    institution_name: str = DEFAULT_INSTITUTION
+    institution_place: str = "Mannheim"
+    citation_style: str = "apa"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -212,6 +222,12 @@ def _parse_ratios(raw: str | None) -> tuple[tuple[int, int], ...]:
     return tuple(ratios)
 
 
+def _parse_citation_style(name: str) -> str:
+    if name not in CITATION_STYLES:
+        raise ConfigError(f"IFM_CITATION_STYLE: one of {', '.join(CITATION_STYLES)}, not {name!r}")
+    return name
+
+
 def _parse_timezone(name: str) -> str:
     try:
         ZoneInfo(name)
@@ -264,6 +280,9 @@ def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settin
         "media_widths": _parse_widths(env.get("IFM_MEDIA_WIDTHS")),
         "media_ratios": _parse_ratios(env.get("IFM_MEDIA_RATIOS")),
         "media_max_pixels": _parse_int(env, "IFM_MEDIA_MAX_PIXELS", 40_000_000, minimum=1),
+        "institution_name": env.get("IFM_INSTITUTION_NAME") or DEFAULT_INSTITUTION,
+        "institution_place": env.get("IFM_INSTITUTION_PLACE") or "Mannheim",
+        "citation_style": _parse_citation_style(env.get("IFM_CITATION_STYLE") or "apa"),
     }
     values.update(overrides)
     return Settings(**values)

@@ -161,6 +161,7 @@ def _cache_key(environ: dict[str, Any], version: int) -> tuple[Any, ...]:
         environ.get("PATH_INFO", ""),
         environ.get("QUERY_STRING", ""),
         environ.get("HTTP_ACCEPT_LANGUAGE", ""),
+        environ.get("HTTP_ACCEPT", ""),  # details negotiate JSON, JSON-LD, citations
     )
 
 

@@ -61,6 +61,10 @@ DETAILS: dict[str, Any] = {
     "revision_not_found": _l("Item %(id)s has no revision %(number)s."),
     "method_not_allowed": _l("The method %(method)s is not allowed here."),
     "not_acceptable": _l("No representation in a format the client accepts."),
+    "invalid_format": _l("The format %(value)s is not offered here; one of: %(allowed)s."),
+    "format_needs_language": _l(
+        "Citations and linked data are in one language: use a language, not lang=all."
+    ),
     "validation_failed": _l("The request body has invalid fields; see errors."),
     "slug_taken": _l("The slug %(slug)s is already used in language %(lang)s."),
     "conflict": _l("The request conflicts with the current state of the item."),

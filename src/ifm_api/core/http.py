@@ -74,14 +74,47 @@ def json_response(
     links: Sequence[str] = (),
     headers: Mapping[str, str] | None = None,
     etag_data: Any = None,
+    vary: Sequence[str] = (),
 ) -> Response:
     """Serialize ``body``, set caching/language headers and the ETag (304 when it matches).
 
     ``etag_data`` is what the ETag is computed from (default: the body's bytes).
     """
-    data = orjson.dumps(body)
+    return send_response(
+        blp,
+        orjson.dumps(body),
+        JSON,
+        status=status,
+        content_language=content_language,
+        public=public,
+        links=links,
+        headers=headers,
+        etag_data=etag_data,
+        vary=vary,
+    )
+
+
+def send_response(
+    blp: Blueprint,
+    data: bytes,
+    mimetype: str,
+    *,
+    status: int = 200,
+    content_language: str | None = None,
+    public: bool = True,
+    links: Sequence[str] = (),
+    headers: Mapping[str, str] | None = None,
+    etag_data: Any = None,
+    vary: Sequence[str] = (),
+) -> Response:
+    """A read's bytes in any media type, with the caching, language and ETag headers.
+
+    ``vary``: request headers the body depends on beyond Accept-Language (e.g. ``Accept``
+    where the representation is negotiated).
+    """
     common: dict[str, str] = {"Cache-Control": cache_control(public=public)}
-    common["Vary"] = "Accept-Language" if public else "Accept-Language, Authorization"
+    varies = ["Accept-Language", *vary] if public else ["Accept-Language", *vary, "Authorization"]
+    common["Vary"] = ", ".join(varies)
     if content_language:
         common["Content-Language"] = content_language
     if links:
@@ -96,7 +129,10 @@ def json_response(
         raise NotModified()
     if request.method in ("GET", "HEAD", "POST", "PATCH", "PUT"):
         blp.set_etag(etag_source)
-    response = Response(data, status=status, mimetype=JSON)
+    if ";" in mimetype:  # a full content type, e.g. with its charset
+        response = Response(data, status=status, content_type=mimetype)
+    else:
+        response = Response(data, status=status, mimetype=mimetype)
     response.headers.update(common)
     return response
 

@@ -36,8 +36,11 @@ from ifm_api.core.schemas import (
     ReadArgs,
     page_schema,
 )
+from ifm_api.linked_data import service as linked_data
+from ifm_api.linked_data.service import JSONLD
 
 API_PREFIX = "/api/v1"
+NOT_ACCEPTABLE = "`Accept` names no representation offered (JSON, JSON-LD, citations)."
 WORKING_COPY_STATUSES = ("draft", "all")
 DRAFTS_401 = "Working copies asked for (`version=draft`, `status=draft|all`) without a valid token."
 
@@ -46,30 +49,40 @@ def embeddable(spec: ResourceSpec) -> list[str]:
     return sorted(r.name for r in spec.relations if r.embeddable)
 
 
-def parse_include(spec: ResourceSpec) -> frozenset[str]:
+def parse_include(spec: ResourceSpec, *, detail: bool = False) -> frozenset[str]:
     """``include=a,b`` (or ``include=a&include=b``): exactly the documented relation names;
-    an empty value embeds nothing, any other part (also an empty one) is a 400."""
-    values = [value for value in request.args.getlist("include") if value != ""]
-    names = [part for value in values for part in value.split(",")]
-    allowed = embeddable(spec)
+    an empty value embeds nothing, any other part (also an empty one) is a 400. A detail also
+    takes ``jsonld`` (its linked data as a member), which is not a relation."""
+    names = requested_includes()
+    allowed = includable(spec, detail=detail)
     unknown = sorted({name for name in names if name not in allowed})
     if unknown:
         raise BadRequest(
             "invalid_include",
             detail_args={"value": ", ".join(unknown), "allowed": ", ".join(allowed) or "-"},
         )
-    return frozenset(names)
+    return frozenset(names) - {JSONLD}
 
 
-def with_include(spec: ResourceSpec, args: type[Schema]) -> type[Schema]:
-    """The query arguments of a resource's reads with its ``include`` parameter."""
-    allowed = embeddable(spec)
-    if not allowed:
-        return args
-    return type(args.__name__, (args,), {"include": IncludeParam(allowed)})
+def requested_includes() -> list[str]:
+    values = [value for value in request.args.getlist("include") if value != ""]
+    return [part for value in values for part in value.split(",")]
 
 
-def read_context(spec: ResourceSpec, args: dict[str, Any]) -> ReadContext:
+def includable(spec: ResourceSpec, *, detail: bool) -> list[str]:
+    return [*embeddable(spec), *([JSONLD] if detail else [])]
+
+
+def with_include(spec: ResourceSpec, args: type[Schema], *, detail: bool = False) -> type[Schema]:
+    """The query arguments of a resource's reads with its ``include`` and ``format``."""
+    extra: dict[str, Any] = linked_data.format_params(spec, detail=detail)
+    allowed = includable(spec, detail=detail)
+    if allowed:
+        extra["include"] = IncludeParam(allowed)
+    return type(args.__name__, (args,), extra) if extra else args
+
+
+def read_context(spec: ResourceSpec, args: dict[str, Any], *, detail: bool = False) -> ReadContext:
     """How this request reads: language, fallback, includes, and live or draft.
 
     ``version=draft`` and ``status=draft|all`` read working copies (preview token or higher).
@@ -85,7 +98,7 @@ def read_context(spec: ResourceSpec, args: dict[str, Any]) -> ReadContext:
         fallback=args.get("fallback", True),
         now=utcnow(),
         state=state,
-        include=parse_include(spec),
+        include=parse_include(spec, detail=detail),
         api_root=request.url_root.rstrip("/") + API_PREFIX,
         site_url=settings.site_url,
         url_templates=settings.url_templates,
@@ -130,15 +143,31 @@ OPTIONAL_TOKEN: list[dict[str, list[str]]] = [{}, {"bearerAuth": []}]
 BAD_QUERY = "Bad query parameter (e.g. an unsupported `lang`, an unknown `include`)."
 
 
-def one_language_or_all(one: type[Schema], every: type[Schema]) -> dict[str, Any]:
-    """The 200 of a read: one language, or with `lang=all` every translation (write shape)."""
+def one_language_or_all(
+    one: type[Schema], every: type[Schema], spec: ResourceSpec
+) -> dict[str, Any]:
+    """The 200 of a read: one language, or with `lang=all` every translation (write shape);
+    also as linked data and (reports) citations, negotiated with `Accept` or `format=`."""
     return {
         "200": {
             "description": "OK",
             "headers": {"ETag": {"$ref": "#/components/headers/ETAG"}},
-            "content": {"application/json": {"schema": {"oneOf": [one, every]}}},
+            "content": {
+                "application/json": {"schema": {"oneOf": [one, every]}},
+                **linked_data.openapi_content(spec, detail=True),
+            },
         }
     }
+
+
+def list_formats_doc(spec: ResourceSpec, page: type[Schema]) -> dict[str, Any]:
+    """A list's 200 also in the citation formats (reports' bibliographies), if it has any."""
+    extra = linked_data.openapi_content(spec, detail=False)
+    if not extra:
+        return {}
+    content = {"application/json": {"schema": page}, **extra}
+    headers = {"ETag": {"$ref": "#/components/headers/ETAG"}}
+    return {"responses": {"200": {"description": "OK", "headers": headers, "content": content}}}
 
 
 def content_blueprint(
@@ -155,7 +184,7 @@ def content_blueprint(
         spec.key, __name__, url_prefix=f"{API_PREFIX}/{spec.segment}", description=description
     )
     noun = spec.segment.replace("-", " ")
-    read_args = with_include(spec, ReadArgs)
+    read_args = with_include(spec, ReadArgs, detail=True)
     list_args = with_include(spec, list_args)
     page = page_schema(
         f"{item_schema.__name__.removesuffix('Schema')}Page", item_schema, edit_schema
@@ -168,7 +197,7 @@ def content_blueprint(
         @blp.response(200, page)
         @blp.alt_response(400, schema=ProblemSchema, description=BAD_QUERY)
         @blp.alt_response(401, schema=ProblemSchema, description=DRAFTS_401)
-        @blp.doc(summary=f"List {noun}", security=OPTIONAL_TOKEN)
+        @blp.doc(summary=f"List {noun}", security=OPTIONAL_TOKEN, **list_formats_doc(spec, page))
         def get(self, args: dict[str, Any]) -> Any:
             """Published items in one language, paginated, filtered and sorted.
 
@@ -176,6 +205,11 @@ def content_blueprint(
             working copies instead.
             """
             ctx = read_context(spec, args)
+            requested = request.args.get("format")
+            bibliography = linked_data.list_format(spec, requested) != linked_data.JSON
+            if bibliography:
+                linked_data.one_language(ctx)
+                ctx = linked_data.with_all_relations(spec, ctx)
             publication = args.get("status") if args.get("status") in PUBLICATION_STATUSES else None
             filters = {**args, "status": None if publication else args.get("status")}
             filters["today"] = ctx.now.date()
@@ -189,6 +223,15 @@ def content_blueprint(
                 extra_conditions=publication_conditions(spec, ctx, publication),
             )
             pages = math.ceil(total / args["page_size"]) if total else 0
+            if bibliography:
+                return linked_data.bibliography_response(
+                    blp,
+                    items,
+                    args["format"],
+                    ctx,
+                    style=args.get("style"),
+                    links=pagination_links(args["page"], pages),
+                )
             body = {
                 "items": items,
                 "meta": {
@@ -206,21 +249,43 @@ def content_blueprint(
                 links=[*pagination_links(args["page"], pages), *feed_links(spec, ctx.lang)],
             )
 
-    def _detail(ctx: ReadContext, entity_id: int) -> Any:
+    def _detail(ctx: ReadContext, entity_id: int, args: dict[str, Any]) -> Any:
         if ctx.lang == ALL and ctx.state == DRAFT:
             entity = get_entity(spec, entity_id)
             body = editing_representation(spec, entity)
             return json_response(blp, body, public=False, etag_data=edit_etag_data(entity))
+        alternative = linked_data.wants_alternative(spec, args.get("format"))
+        if alternative is not None:
+            return _linked_data_detail(ctx, entity_id, alternative, args)
         item = get_item(spec, ctx, entity_id)
         if item is None:
             raise NotFound("item_not_found", detail_args={"resource": noun, "id": entity_id})
+        if JSONLD in requested_includes() and ctx.state == LIVE:
+            linked = _linked_item(ctx, entity_id)
+            item = {**item, "jsonld": linked_data.jsonld_of(linked)}
         return json_response(
             blp,
             item,
             content_language=content_language(ctx, item),
             public=ctx.state == LIVE,
             links=alternate_links(item, ctx),
+            vary=["Accept"],
         )
+
+    def _linked_item(ctx: ReadContext, entity_id: int) -> dict[str, Any]:
+        item = linked_data.linked_item(spec, ctx, lambda c: get_item(spec, c, entity_id))
+        if item is None:
+            raise NotFound("item_not_found", detail_args={"resource": noun, "id": entity_id})
+        return item
+
+    def _linked_data_detail(
+        ctx: ReadContext, entity_id: int, name: str, args: dict[str, Any]
+    ) -> Any:
+        if ctx.state != LIVE:
+            raise linked_data.NotAcceptable(extra={"supported": ["application/json"]})
+        item = _linked_item(ctx, entity_id)
+        links = alternate_links(item, ctx)
+        return linked_data.item_response(blp, item, name, style=args.get("style"), links=links)
 
     @blp.route("/<int:item_id>")
     class Item(MethodView):
@@ -230,9 +295,10 @@ def content_blueprint(
         @blp.alt_response(400, schema=ProblemSchema, description=BAD_QUERY)
         @blp.alt_response(401, schema=ProblemSchema, description=DRAFTS_401)
         @blp.alt_response(404, schema=ProblemSchema, description="No such published item.")
+        @blp.alt_response(406, schema=ProblemSchema, description=NOT_ACCEPTABLE)
         @blp.doc(
             summary=f"Read one of the {noun} by id",
-            responses=one_language_or_all(item_schema, edit_schema),
+            responses=one_language_or_all(item_schema, edit_schema, spec),
             security=OPTIONAL_TOKEN,
         )
         def get(self, args: dict[str, Any], item_id: int) -> Any:
@@ -242,7 +308,7 @@ def content_blueprint(
             representation (see the create/change endpoints for its schema) with the `ETag`
             that `If-Match` of a write expects.
             """
-            return _detail(read_context(spec, args), item_id)
+            return _detail(read_context(spec, args, detail=True), item_id, args)
 
     @blp.route("/slug/<string:slug>")
     class BySlug(MethodView):
@@ -253,19 +319,20 @@ def content_blueprint(
         @blp.alt_response(400, schema=ProblemSchema, description=BAD_QUERY)
         @blp.alt_response(401, schema=ProblemSchema, description=DRAFTS_401)
         @blp.alt_response(404, schema=ProblemSchema, description="No item with this slug.")
+        @blp.alt_response(406, schema=ProblemSchema, description=NOT_ACCEPTABLE)
         @blp.doc(
             summary=f"Read one of the {noun} by its slug in any language",
-            responses=one_language_or_all(item_schema, edit_schema),
+            responses=one_language_or_all(item_schema, edit_schema, spec),
             security=OPTIONAL_TOKEN,
         )
         def get(self, args: dict[str, Any], slug: str) -> Any:
             """One item by a slug of any of its languages; a former slug answers 301."""
-            ctx = read_context(spec, args)
+            ctx = read_context(spec, args, detail=True)
             entity_id, former_lang = find_entity_by_slug(spec, ctx, slug)
             if not entity_id:
                 raise NotFound("slug_not_found", detail_args={"resource": noun, "slug": slug})
             if former_lang is None:
-                return _detail(ctx, entity_id)
+                return _detail(ctx, entity_id, args)
             item = get_item(spec, ReadContext(**{**ctx.__dict__, "lang": former_lang}), entity_id)
             if item is None:
                 raise NotFound("slug_not_found", detail_args={"resource": noun, "slug": slug})
