@@ -30,6 +30,8 @@ The bilingual (German/English) content API of the Institut für Mittelstandsfors
   scheduled (`publish_at`); the public keeps the published version until the next publish.
   `version=draft` and `status=draft|published|all` read working copies (`preview` or higher).
 * **Errors**: RFC 9457 problem documents (`application/problem+json`) in the request's language.
+  A query parameter an endpoint does not take is a `400` naming the ones it takes (every
+  endpoint takes `lang`, the language of its messages).
 * **Feeds**: `/feeds/news.{rss,atom,json}` and `/feeds/reports.{rss,atom,json}` (`lang=`,
   `limit=`), advertised in the `Link` header (`rel="alternate"`) of the news and reports
   lists; `/sitemap.xml` for the public website.
@@ -70,7 +72,12 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     """Build the app; ``config`` overrides settings (a Settings object or Flask config keys)."""
     from ifm_api.core import cache, db, errors, limits, origin
     from ifm_api.core.catalogs import prepare_translations
-    from ifm_api.core.http import IdConverter, id_parameter_schema, not_modified_response
+    from ifm_api.core.http import (
+        IdConverter,
+        TextConverter,
+        id_parameter_schema,
+        not_modified_response,
+    )
     from ifm_api.core.i18n import message_language
     from ifm_api.core.openapi import ContractApi
 
@@ -94,6 +101,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
         )
 
     app.url_map.converters["int"] = IdConverter
+    app.url_map.converters["string"] = app.url_map.converters["default"] = TextConverter
     api = ContractApi(app)
     api.register_converter(IdConverter, id_parameter_schema)
     _register_blueprints(api)

@@ -13,13 +13,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import orjson
 from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
-from webargs import core
-from webargs.flaskparser import FlaskParser, is_json_request
 
 from ifm_api.core.auth import Principal, require_role
 from ifm_api.core.cache import bump_version
@@ -41,9 +38,11 @@ from ifm_api.core.editing import (
 from ifm_api.core.errors import Conflict, PreconditionFailed, UnsupportedMediaType
 from ifm_api.core.http import check_if_match_syntax, json_response
 from ifm_api.core.models import ContentEntity, Revision
+from ifm_api.core.parsing import no_query_args
 from ifm_api.core.schemas import (
     DeleteArgs,
     EditSchemaBase,
+    NoQueryArgs,
     ProblemSchema,
     PublishArgs,
     RevisionListSchema,
@@ -68,6 +67,14 @@ PROBLEMS = {
     422: "Invalid fields; `errors` maps field paths (e.g. `translations.en.title`) to messages.",
     428: "`If-Match` is missing. Nothing was written.",
 }
+# A manual `parameters` list replaces the generated one: repeat the `lang` of NoQueryArgs.
+MESSAGE_LANG = {
+    "name": "lang",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": NoQueryArgs._declared_fields["lang"].metadata["description"],
+}
 OPTIONAL_IF_MATCH = {
     "name": "If-Match",
     "in": "header",
@@ -76,22 +83,6 @@ OPTIONAL_IF_MATCH = {
     "description": "Optional: the item's current ETag; when given and stale, the answer is 412 "
     "and nothing is written.",
 }
-
-
-class StrictJsonParser(FlaskParser):
-    """Parses bodies with orjson: strict JSON (no NaN), bounded nesting, UTF-8 only; every
-    malformed body is the same 400 problem."""
-
-    def _raw_load_json(self, req: Any) -> Any:
-        if not is_json_request(req):
-            return core.missing
-        data = req.get_data(cache=True)
-        if not data:
-            return core.missing
-        try:
-            return orjson.loads(data)
-        except orjson.JSONDecodeError as exc:
-            self._handle_invalid_json_error(exc, req)
 
 
 def operation(blp: Blueprint, summary: str, **doc: Any) -> Callable[[Any], Any]:
@@ -183,7 +174,6 @@ def add_editor_endpoints(
     blp: Blueprint, spec: ResourceSpec, *, edit_schema: type[EditSchemaBase], noun: str
 ) -> None:
     """Create, change, delete, publish, unpublish and the revisions of one content type."""
-    blp.ARGUMENTS_PARSER = StrictJsonParser()
     blp.before_request(_writers_only)
     patch_body = patch_schema(edit_schema)
     base = edit_schema.__name__.removesuffix("EditSchema")
@@ -195,6 +185,7 @@ def add_editor_endpoints(
     @blp.route("", endpoint="Create")
     class Create(MethodView):
         @blp.etag
+        @no_query_args(blp)
         @blp.arguments(edit_schema)
         @blp.response(201, edit_schema, description="The new draft (editing representation).")
         @problems(blp, 400, 401, 403, 409, 415, 422)
@@ -215,6 +206,7 @@ def add_editor_endpoints(
     @blp.route("/<int:item_id>", endpoint="Edit")
     class Edit(MethodView):
         @blp.etag
+        @no_query_args(blp)
         @blp.arguments(patch_body)
         @blp.response(200, edit_schema, description="The changed working copy.")
         @problems(blp, 400, 401, 403, 404, 409, 415, 422)
@@ -265,13 +257,14 @@ def add_editor_endpoints(
     @blp.route("/<int:item_id>/publish", endpoint="Publish")
     class Publish(MethodView):
         @blp.etag
+        @no_query_args(blp)
         @blp.arguments(PublishArgs, required=False)
         @blp.response(200, edit_schema, description="The item with its new publication state.")
         @problems(blp, 400, 401, 403, 404, 409, 412, 415, 422)
         @operation(
             blp,
             f"Publish one of the {noun} (all or some languages, now or later)",
-            parameters=[OPTIONAL_IF_MATCH],
+            parameters=[OPTIONAL_IF_MATCH, MESSAGE_LANG],
         )
         def post(self, args: dict[str, Any], item_id: int) -> Any:
             """Copy the working copy to the public version, per language.
@@ -299,13 +292,14 @@ def add_editor_endpoints(
     @blp.route("/<int:item_id>/unpublish", endpoint="Unpublish")
     class Unpublish(MethodView):
         @blp.etag
+        @no_query_args(blp)
         @blp.arguments(UnpublishArgs, required=False)
         @blp.response(200, edit_schema, description="The item with its new publication state.")
         @problems(blp, 400, 401, 403, 404, 412, 415, 422)
         @operation(
             blp,
             f"Unpublish one of the {noun} (all or some languages)",
-            parameters=[OPTIONAL_IF_MATCH],
+            parameters=[OPTIONAL_IF_MATCH, MESSAGE_LANG],
         )
         def post(self, args: dict[str, Any], item_id: int) -> Any:
             """Take languages (default: all) off the public site; the working copy stays."""
@@ -326,6 +320,7 @@ def add_editor_endpoints(
     @blp.route("/<int:item_id>/revisions", endpoint="Revisions")
     class Revisions(MethodView):
         @blp.etag
+        @no_query_args(blp)
         @blp.response(200, RevisionListSchema)
         @problems(blp, 401, 403, 404)
         @operation(blp, f"List the revisions of one of the {noun}")
@@ -342,6 +337,7 @@ def add_editor_endpoints(
     @blp.route("/<int:item_id>/revisions/<int:number>", endpoint="Revision")
     class RevisionDetail(MethodView):
         @blp.etag
+        @no_query_args(blp)
         @blp.response(200, revision)
         @problems(blp, 401, 403, 404)
         @operation(blp, f"Read one revision of one of the {noun}")
@@ -358,12 +354,13 @@ def add_editor_endpoints(
     @blp.route("/<int:item_id>/revisions/<int:number>/restore", endpoint="Restore")
     class Restore(MethodView):
         @blp.etag
+        @no_query_args(blp)
         @blp.response(200, edit_schema, description="The restored working copy.")
         @problems(blp, 400, 401, 403, 404, 409, 412, 422)
         @operation(
             blp,
             f"Restore a revision of one of the {noun} into its working copy",
-            parameters=[OPTIONAL_IF_MATCH],
+            parameters=[OPTIONAL_IF_MATCH, MESSAGE_LANG],
         )
         def post(self, item_id: int, number: int) -> Any:
             """Make the working copy what it was at that revision.

@@ -53,6 +53,9 @@ DETAILS: dict[str, Any] = {
     "unsupported_language": _l(
         "The language %(value)s is not supported. Supported values: %(supported)s."
     ),
+    "unknown_query_parameter": _l(
+        "Unknown query parameter %(names)s. Parameters of this endpoint: %(allowed)s."
+    ),
     "invalid_include": _l("Cannot include %(value)s; possible: %(allowed)s."),
     "media_not_found": _l("No file with id %(id)s."),
     "not_found": _l("The requested resource was not found."),

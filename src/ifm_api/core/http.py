@@ -12,7 +12,7 @@ import orjson
 from flask import Response, current_app, g, redirect, request
 from flask_smorest import Blueprint
 from flask_smorest.exceptions import NotModified
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, Map, UnicodeConverter
 
 from ifm_api.core.errors import BadRequest
 from ifm_api.core.schemas import DB_INT_MAX
@@ -55,6 +55,16 @@ def check_if_match_syntax() -> None:
     raw = request.headers.get("If-Match", "").strip(" \t")
     if raw and not _IF_MATCH.fullmatch(raw):
         raise BadRequest("invalid_if_match")
+
+
+class TextConverter(UnicodeConverter):
+    """``<string:…>`` (and the default) in URLs, without NUL: a path segment holding one
+    matches no route (404). No stored name or slug contains NUL, and PostgreSQL fails on
+    any query with one, which would make a lookup such as ``/tokens/a%00b`` a 500."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        super().__init__(map, *args, **kwargs)
+        self.regex = self.regex.replace("[^/]", "[^/\\x00]", 1)
 
 
 def cache_control(*, public: bool) -> str:

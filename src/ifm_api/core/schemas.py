@@ -11,6 +11,7 @@ from marshmallow import (
     Schema,
     ValidationError,
     fields,
+    post_load,
     pre_load,
     validate,
     validates_schema,
@@ -86,7 +87,46 @@ class IncludeParam(fields.String):
         super().__init__(**kwargs)
 
 
-class ReadArgs(Schema):
+INVALID_TEXT = N_("Contains characters that are not allowed.")
+
+
+def storable_text(text: str) -> bool:
+    """No NUL and no unpaired surrogates: text every database stores (PostgreSQL fails on
+    NUL, and neither encodes a lone surrogate as UTF-8)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+class QueryArgs(Schema):
+    """Query arguments every endpoint accepts; a parameter a schema does not declare is a
+    400 naming the declared ones (``core.parsing.ApiParser``)."""
+
+    lang = LanguageParam(
+        allow_all=False,
+        metadata={
+            "description": "Language of messages (problem documents), e.g. `de`, `en`. "
+            "Default: Accept-Language, then the default language."
+        },
+    )
+
+
+class NoQueryArgs(QueryArgs):
+    """The query of an endpoint without parameters of its own: only `lang` for messages.
+
+    The language is read where messages are rendered, so nothing is passed to the view.
+    """
+
+    @post_load
+    def _nothing_to_pass(self, _data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        return {}
+
+
+class ReadArgs(QueryArgs):
     """Query arguments every read accepts."""
 
     lang = LanguageParam(
@@ -110,15 +150,6 @@ class ReadArgs(Schema):
             "`ETag` is the one `If-Match` of a write expects."
         },
     )
-
-    @pre_load
-    def _no_nul(self, data: Any, **_kwargs: Any) -> Any:
-        """NUL never matches stored text, and PostgreSQL refuses it (instead of a 500)."""
-        bad = [key for key in data if any("\x00" in v for v in data.getlist(key))]
-        if bad:
-            message = Text.default_error_messages["invalid_text"]
-            raise ValidationError({key: [message] for key in bad})
-        return data
 
 
 class ListArgs(ReadArgs):
@@ -323,16 +354,12 @@ class Text(fields.String):
     """A string to store: Unicode NFC, no NUL and no unpaired surrogates (no database takes
     those), lengths checked on the normalised text."""
 
-    default_error_messages = {"invalid_text": N_("Contains characters that are not allowed.")}
+    default_error_messages = {"invalid_text": INVALID_TEXT}
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
-        if "\x00" in text:
+        if not storable_text(text):
             raise self.make_error("invalid_text")
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise self.make_error("invalid_text") from exc
         return nfc(text)
 
 
@@ -556,7 +583,7 @@ class UnpublishArgs(Schema):
     )
 
 
-class DeleteArgs(Schema):
+class DeleteArgs(QueryArgs):
     hard = fields.Boolean(
         load_default=False,
         metadata={

@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema
 from sqlalchemy import ColumnElement
 
@@ -28,6 +27,7 @@ from ifm_api.core.feeds import feed_links
 from ifm_api.core.http import json_response, pagination_links, redirect_response
 from ifm_api.core.i18n import ALL, default_language, select_language
 from ifm_api.core.models import DRAFT, LIVE
+from ifm_api.core.parsing import ApiBlueprint
 from ifm_api.core.schemas import (
     PUBLICATION_STATUSES,
     EditSchemaBase,
@@ -177,10 +177,10 @@ def content_blueprint(
     list_args: type[Schema],
     edit_schema: type[EditSchemaBase],
     description: str,
-) -> Blueprint:
+) -> ApiBlueprint:
     """The endpoints of one content type: reads (list, detail by id, detail by slug) and
     the editors' writes (see ``core.editor_views``)."""
-    blp = Blueprint(
+    blp = ApiBlueprint(
         spec.key, __name__, url_prefix=f"{API_PREFIX}/{spec.segment}", description=description
     )
     noun = spec.segment.replace("-", " ")

@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import Response, current_app, request, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ifm_api.core import db
 from ifm_api.core.auth import require_role
@@ -16,6 +15,7 @@ from ifm_api.core.db import utcnow
 from ifm_api.core.editor_views import operation
 from ifm_api.core.http import json_response
 from ifm_api.core.i18n import select_language
+from ifm_api.core.parsing import ApiBlueprint, no_query_args
 from ifm_api.core.schemas import ProblemSchema
 from ifm_api.core.views import API_PREFIX, BAD_QUERY
 from ifm_api.exchange.schemas import (
@@ -34,7 +34,7 @@ from ifm_api.exchange.service import (
     resolve_redirect,
 )
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "redirects",
     __name__,
     url_prefix=f"{API_PREFIX}/redirects",
@@ -104,6 +104,7 @@ class RedirectRules(MethodView):
         meta = {"page": args["page"], "page_size": args["page_size"], "total": total}
         return {"items": items, "meta": {**meta, "pages": pages}}, NO_STORE
 
+    @no_query_args(blp)
     @blp.arguments(RedirectRuleCreateSchema)
     @blp.response(201, RedirectRuleSchema, headers={"Location": {"schema": {"type": "string"}}})
     @_auth_errors
@@ -123,6 +124,7 @@ class RedirectRules(MethodView):
 
 @blp.route("/rules/<int:rule_id>")
 class RedirectRule(MethodView):
+    @no_query_args(blp)
     @blp.response(200, RedirectRuleSchema)
     @_auth_errors
     @blp.alt_response(404, schema=ProblemSchema, description="No such rule.")
@@ -132,6 +134,7 @@ class RedirectRule(MethodView):
         require_role("admin")
         return get_redirect(rule_id), NO_STORE
 
+    @no_query_args(blp)
     @blp.response(204, description="Deleted.")
     @_auth_errors
     @blp.alt_response(404, schema=ProblemSchema, description="No such rule.")

@@ -5,7 +5,14 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from ifm_api.config import RESOURCES
-from ifm_api.core.schemas import DB_INT_MAX, MAX_PAGE_SIZE, PageMetaSchema, ReadArgs, Text
+from ifm_api.core.schemas import (
+    DB_INT_MAX,
+    MAX_PAGE_SIZE,
+    PageMetaSchema,
+    QueryArgs,
+    ReadArgs,
+    Text,
+)
 from ifm_api.exchange.models import PATH_MAX
 
 PATH_INPUT_MAX = 2 * PATH_MAX  # before normalising (percent-encoding, host) it may be longer
@@ -66,7 +73,7 @@ class RedirectRuleCreateSchema(Schema):
     )
 
 
-class RedirectRuleListArgs(Schema):
+class RedirectRuleListArgs(QueryArgs):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=DB_INT_MAX))
     page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
 

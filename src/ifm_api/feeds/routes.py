@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import Response, current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ifm_api.core.content import REGISTRY, ReadContext
 from ifm_api.core.db import utcnow
@@ -17,6 +16,7 @@ from ifm_api.core.http import cache_control
 from ifm_api.core.i18n import default_language, select_language
 from ifm_api.core.models import LIVE
 from ifm_api.core.openapi import camel
+from ifm_api.core.parsing import ApiBlueprint, no_query_args
 from ifm_api.core.schemas import ProblemSchema
 from ifm_api.core.sitemap import last_modified, read_sitemap, render_sitemap
 from ifm_api.core.views import API_PREFIX
@@ -24,7 +24,7 @@ from ifm_api.feeds.schemas import FeedArgs, JsonFeedSchema
 
 SITEMAP_TYPE = "application/xml"
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "feeds",
     __name__,
     description="Feeds of news and reports per language, and the sitemap of the public "
@@ -134,6 +134,7 @@ for _resource in SOURCES:
 
 @blp.route("/sitemap.xml")
 class Sitemap(MethodView):
+    @no_query_args(blp)
     @blp.response(
         200,
         XML_DOC_SCHEMA,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from ifm_api.core.feeds import DEFAULT_LIMIT, MAX_LIMIT
-from ifm_api.core.schemas import LanguageParam
+from ifm_api.core.schemas import LanguageParam, QueryArgs
 
 
-class FeedArgs(Schema):
+class FeedArgs(QueryArgs):
     lang = LanguageParam(
         allow_all=False,
         metadata={

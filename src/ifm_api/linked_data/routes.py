@@ -5,19 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ifm_api.core.content import get_item
 from ifm_api.core.errors import NotFound
 from ifm_api.core.models import LIVE
+from ifm_api.core.parsing import ApiBlueprint
 from ifm_api.core.schemas import ProblemSchema, ReadArgs
 from ifm_api.core.views import API_PREFIX, alternate_links, read_context
 from ifm_api.linked_data import service
 from ifm_api.linked_data.citations import FORMATS, STYLES
 from ifm_api.reports.service import SPEC as REPORTS
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "citations",
     __name__,
     url_prefix=f"{API_PREFIX}/reports",

@@ -9,7 +9,6 @@ from typing import Any
 
 from flask import Response, current_app, redirect, request, send_file
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import RAISE
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.datastructures import CombinedMultiDict, FileStorage
@@ -20,8 +19,8 @@ from ifm_api.core.auth import current_principal, require_role
 from ifm_api.core.content import media_is_public
 from ifm_api.core.db import utcnow
 from ifm_api.core.editor_views import (
+    MESSAGE_LANG,
     OPTIONAL_IF_MATCH,
-    StrictJsonParser,
     operation,
     write_transaction,
 )
@@ -40,6 +39,7 @@ from ifm_api.core.media import (
 )
 from ifm_api.core.messages import N_, translate_message
 from ifm_api.core.models import Media
+from ifm_api.core.parsing import ApiBlueprint, ApiParser, no_query_args
 from ifm_api.core.schemas import ProblemSchema
 from ifm_api.core.storage import StorageError, StorageFull, storage
 from ifm_api.media.images import is_configured, parse_name, rendition_name
@@ -85,7 +85,7 @@ class StorageFailed(ApiError):
     status, default_key = 503, "storage_failed"
 
 
-class MultipartParser(StrictJsonParser):
+class MultipartParser(ApiParser):
     """Reads the ``files`` location as file parts and form fields together, so one schema
     describes (and the OpenAPI document shows) the whole ``multipart/form-data`` body."""
 
@@ -93,7 +93,7 @@ class MultipartParser(StrictJsonParser):
         return self._makeproxy(CombinedMultiDict([req.files, req.form]), schema)
 
 
-class MediaBlueprint(Blueprint):
+class MediaBlueprint(ApiBlueprint):
     ARGUMENTS_PARSER = MultipartParser()
 
 
@@ -304,6 +304,7 @@ class MediaCollection(MethodView):
         body = {"items": items, "meta": {**meta, "pages": pages}}
         return json_response(blp, body, public=False, links=pagination_links(args["page"], pages))
 
+    @no_query_args(blp)
     @blp.arguments(UploadSchema, location="files", unknown=RAISE)
     @blp.response(201, UploadedSchema, headers={"Location": {"schema": {"type": "string"}}})
     @blp.alt_response(401, schema=ProblemSchema, description="Missing or invalid token.")
@@ -358,6 +359,7 @@ class MediaCollection(MethodView):
 
 @blp.route("/<int:media_id>")
 class MediaFile(MethodView):
+    @no_query_args(blp)
     @_download_doc
     @public_operation("Download a file", operationId="downloadMedia")
     def get(self, media_id: int) -> Any:
@@ -365,6 +367,7 @@ class MediaFile(MethodView):
         return _send(_get_media(media_id))
 
     @blp.etag
+    @no_query_args(blp)
     @blp.arguments(MediaEditSchema, unknown=RAISE)
     @blp.response(200, MediaSchema)
     @media_problems(400, 401, 403, 404, 412, 415, 422, 428)
@@ -383,6 +386,7 @@ class MediaFile(MethodView):
             etag_data = media_etag_data(media)
         return json_response(blp, body, public=False, etag_data=etag_data)
 
+    @no_query_args(blp)
     @blp.response(204, description="Deleted.")
     @blp.alt_response(
         409,
@@ -391,7 +395,7 @@ class MediaFile(MethodView):
         "`label`, `url`, `deleted`). Nothing was deleted.",
     )
     @media_problems(401, 403, 404, 412)
-    @blp.doc(parameters=[OPTIONAL_IF_MATCH])
+    @blp.doc(parameters=[OPTIONAL_IF_MATCH, MESSAGE_LANG])
     @operation(blp, "Delete an unused file")
     def delete(self, media_id: int) -> Any:
         """Delete a file no item uses (its bytes go too, unless another upload has the same
@@ -410,6 +414,7 @@ class MediaFile(MethodView):
 
 @blp.route("/<int:media_id>/<string:filename>")
 class NamedMediaFile(MethodView):
+    @no_query_args(blp)
     @blp.alt_response(
         301,
         description="The file name is not the file's: `Location` is its URL.",
@@ -436,6 +441,7 @@ class NamedMediaFile(MethodView):
 @blp.route("/<int:media_id>/info")
 class MediaInfo(MethodView):
     @blp.etag
+    @no_query_args(blp)
     @blp.response(200, MediaSchema)
     @blp.alt_response(404, schema=ProblemSchema, description="No such file.")
     @public_operation("A file's metadata")
@@ -451,6 +457,7 @@ class MediaInfo(MethodView):
 
 @blp.route("/<int:media_id>/renditions/<string:name>")
 class MediaRendition(MethodView):
+    @no_query_args(blp)
     @blp.doc(
         responses={
             "200": {

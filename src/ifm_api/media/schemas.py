@@ -14,6 +14,7 @@ from ifm_api.core.schemas import (
     DB_INT_MAX,
     MAX_PAGE_SIZE,
     READ_ONLY_FIELDS,
+    QueryArgs,
     Text,
     Translations,
     page_schema,
@@ -165,7 +166,7 @@ class MediaListItemSchema(MediaSchema):
 MediaPageSchema = page_schema("MediaPage", MediaListItemSchema)
 
 
-class MediaListArgs(Schema):
+class MediaListArgs(QueryArgs):
     """Filters of the media library."""
 
     type = fields.String(

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from ifm_api.core.errors import ApiError
+from ifm_api.core.parsing import ApiBlueprint, no_query_args
 from ifm_api.migrate import database_is_current
 
-blp = Blueprint("ops", __name__, description="Health probes for load balancers and operators.")
+blp = ApiBlueprint("ops", __name__, description="Health probes for load balancers and operators.")
 
 
 class HealthSchema(Schema):
@@ -24,6 +24,7 @@ class NotReady(ApiError):
 
 @blp.route("/healthz")
 class Health(MethodView):
+    @no_query_args(blp)
     @blp.response(200, HealthSchema)
     @blp.doc(operationId="getHealth", summary="Liveness: the process answers")
     def get(self) -> Any:
@@ -33,6 +34,7 @@ class Health(MethodView):
 
 @blp.route("/readyz")
 class Ready(MethodView):
+    @no_query_args(blp)
     @blp.response(200, HealthSchema)
     @blp.alt_response(503, description="Database unreachable or not migrated.")
     @blp.doc(

@@ -6,11 +6,11 @@ from typing import Any
 
 from flask import Response, request, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ifm_api.core import db
 from ifm_api.core.auth import create_token, get_token, list_tokens, require_role, revoke_token
 from ifm_api.core.editor_views import operation
+from ifm_api.core.parsing import ApiBlueprint, no_query_args
 from ifm_api.core.schemas import ProblemSchema
 from ifm_api.tokens.schemas import (
     TokenCreatedSchema,
@@ -19,7 +19,7 @@ from ifm_api.tokens.schemas import (
     TokenSchema,
 )
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "tokens",
     __name__,
     url_prefix="/api/v1/tokens",
@@ -47,6 +47,7 @@ def _auth_errors(func: Any) -> Any:
 
 @blp.route("")
 class TokenCollection(MethodView):
+    @no_query_args(blp)
     @blp.response(200, TokenListSchema)
     @_auth_errors
     @operation(blp, "List tokens")
@@ -55,6 +56,7 @@ class TokenCollection(MethodView):
         require_role("admin")
         return {"items": list_tokens()}, NO_STORE
 
+    @no_query_args(blp)
     @blp.arguments(TokenCreateSchema)
     @blp.response(201, TokenCreatedSchema, headers={"Location": {"schema": {"type": "string"}}})
     @_auth_errors
@@ -78,6 +80,7 @@ class TokenCollection(MethodView):
 
 @blp.route("/<string:name>")
 class TokenItem(MethodView):
+    @no_query_args(blp)
     @blp.response(200, TokenSchema)
     @_auth_errors
     @blp.alt_response(404, schema=ProblemSchema, description="No token with this name.")
@@ -87,6 +90,7 @@ class TokenItem(MethodView):
         require_role("admin")
         return get_token(name), NO_STORE
 
+    @no_query_args(blp)
     @blp.response(204, description="Revoked (also when it was revoked before).")
     @_auth_errors
     @blp.alt_response(404, schema=ProblemSchema, description="No token with this name.")
