@@ -220,6 +220,22 @@ def test_nul_in_a_json_key_and_in_an_uploaded_file_name_is_422(
     assert problem(upload, 422)["errors"] == {"file": [INVALID_TEXT]}
 
 
+# --- If-Match (bug 9) -----------------------------------------------------------------------
+
+
+def test_unparsable_if_match_is_a_400_wherever_if_match_is_read(
+    client: FlaskClient, operations: list[Operation], admin: Headers
+) -> None:
+    swept = 0
+    for operation in operations:
+        if "If-Match" not in operation.parameters("header"):
+            continue
+        response = send(client, operation, operation.url(), {**admin, "If-Match": '"'})
+        assert problem(response, 400)["type"] == "urn:ifm-api:problem:invalid_if_match", operation
+        swept += 1
+    assert swept >= 5 * 5 + 2  # content PATCH/DELETE/publish/unpublish/restore, media
+
+
 # --- unknown query parameters (bug 10) --------------------------------------------------------
 
 

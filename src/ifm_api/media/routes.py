@@ -25,7 +25,7 @@ from ifm_api.core.editor_views import (
     write_transaction,
 )
 from ifm_api.core.errors import ApiError, NotFound, PreconditionFailed, UnsupportedMediaType
-from ifm_api.core.http import json_response, pagination_links
+from ifm_api.core.http import check_if_match_syntax, json_response, pagination_links
 from ifm_api.core.i18n import select_language
 from ifm_api.core.media import (
     EXTENSIONS,
@@ -108,9 +108,11 @@ blp = MediaBlueprint(
 
 @blp.before_request
 def _editors_write() -> None:
-    """Check the token before the body is read: 401/403 come before 413/415/422."""
+    """Check the token before the body is read: 401/403 come before 413/415/422; then a
+    given If-Match must be well-formed (400)."""
     if request.method in ("POST", "PATCH", "DELETE"):
         require_role("editor")
+        check_if_match_syntax()
 
 
 # Files are public while a published item uses them; any token (preview and up) gets all.
