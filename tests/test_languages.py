@@ -11,6 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from ifm_api import create_app
+from ifm_api.cli import main
 from ifm_api.config import load_settings
 
 BILINGUAL = {"de": "Deutscher Titel", "en": "English title"}
@@ -369,6 +370,9 @@ def trilingual_app(database_url: str, media_root: Path) -> Flask:
 
 def test_public_read_in_a_configured_third_language(trilingual_app: Flask, make_item):
     english_fallback = news(make_item, **BILINGUAL)
+    # A new language needs no migration, only the read model rendered for it once.
+    result = trilingual_app.test_cli_runner().invoke(main, ["readmodel", "rebuild"])
+    assert result.exit_code == 0, result.output
     client = trilingual_app.test_client()
     body = client.get(f"/api/v1/news/{english_fallback}?lang=fr").get_json()
     assert (body["lang"], body["fallback"], body["title"]) == ("en", True, "English title")

@@ -1,4 +1,6 @@
-"""Guard: a read's number of SQL queries does not grow with page size, relations or include."""
+"""Guard: a read's number of SQL queries does not grow with page size, relations or include.
+
+``include=`` costs one statement more, whatever it embeds."""
 
 from __future__ import annotations
 
@@ -15,6 +17,10 @@ from ifm_api.core import db
 from ifm_api.core.media import store_file
 
 N = 30
+# From the read model: a list is its count and its page of stored rows, a detail one row
+# (plus, while the response cache is on, its content version and next scheduled time).
+LIST_QUERIES = 4
+DETAIL_QUERIES = 3
 INCLUDES = {
     "news": "people,projects,reports",
     "reports": "authors,project",
@@ -146,10 +152,10 @@ def test_public_list_queries_do_not_grow_with_page_size(
     assert measure(f"{path}?page_size=100&lang=en") == small
     assert measure(f"{path}?page_size=1&lang=all") == measure(f"{path}?page_size=100&lang=all")
     include = INCLUDES[resource]
-    if include:
-        assert measure(f"{path}?page_size=1&include={include}") == small
-        assert measure(f"{path}?page_size=100&include={include}") == small
-    assert small <= 15, small  # rows, count, translations, links, 2-3 per related type
+    if include:  # one more read: the embedded items' stored rows, all types at once
+        assert measure(f"{path}?page_size=1&include={include}") == small + 1
+        assert measure(f"{path}?page_size=100&include={include}") == small + 1
+    assert small <= LIST_QUERIES, small
 
 
 @pytest.mark.parametrize("resource", RESOURCES)
@@ -164,10 +170,10 @@ def test_public_detail_queries_do_not_grow_with_relations(
     assert measure(f"{path}/{wide}") == by_id
     include = INCLUDES[resource]
     if include:
-        assert measure(f"{path}/{narrow}?include={include}") == by_id
-        assert measure(f"{path}/{wide}?include={include}") == by_id
+        assert measure(f"{path}/{narrow}?include={include}") == by_id + 1
+        assert measure(f"{path}/{wide}?include={include}") == by_id + 1
     assert measure(f"{path}/{wide}?lang=en") == by_id
-    assert by_id <= 15, by_id
+    assert by_id <= DETAIL_QUERIES, by_id
 
 
 @pytest.mark.parametrize("resource", RESOURCES)
@@ -189,4 +195,5 @@ def test_public_slug_queries_do_not_grow_with_relations(
     assert counts[0] == counts[1]
     include = INCLUDES[resource]
     if include:
-        assert measure(f"{path}/slug/{slug_of[wide]}?include={include}") == counts[0]
+        assert measure(f"{path}/slug/{slug_of[wide]}?include={include}") == counts[0] + 1
+    assert counts[0] <= DETAIL_QUERIES + 1, counts  # the slug, then the detail

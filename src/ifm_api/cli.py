@@ -40,11 +40,54 @@ def db() -> None:
 @with_appcontext
 def db_upgrade(revision: str) -> None:
     """Create or migrate the database to the newest schema."""
+    from ifm_api.core.db import transaction
+    from ifm_api.core.read.build import needs_build, rebuild
     from ifm_api.migrate import upgrade
 
     url = current_app.config["IFM"].database_url
     upgrade(url, revision)
     click.echo(f"database at {revision}")
+    if revision == "head":
+        with transaction() as session:
+            if needs_build(session):
+                rows = rebuild(session)
+                click.echo(f"read model built: {rows} rows")
+
+
+@main.group()
+def readmodel() -> None:
+    """The published read model (what public reads serve), built at write time."""
+
+
+@readmodel.command("check")
+@with_appcontext
+def readmodel_check() -> None:
+    """Render every item from the content tables and compare with the stored read model.
+
+    Prints each difference; exits with 1 when there is any.
+    """
+    from ifm_api.core.db import session
+    from ifm_api.core.read.build import check
+
+    problems = check(session())
+    for problem in problems:
+        click.echo(problem)
+    if problems:
+        click.echo(f"{len(problems)} difference(s)", err=True)
+        raise SystemExit(1)
+    click.echo("read model matches the content")
+
+
+@readmodel.command("rebuild")
+@with_appcontext
+def readmodel_rebuild() -> None:
+    """Build the read model again from the content tables."""
+    from ifm_api.core.db import transaction
+    from ifm_api.core.read.build import rebuild
+
+    with transaction() as session:
+        rows = rebuild(session)
+    click.echo(f"read model rebuilt: {rows} rows")
 
 
 @main.group()

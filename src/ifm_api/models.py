@@ -11,6 +11,7 @@ from ifm_api.core.models import (
     Revision,
     SlugRedirect,
 )
+from ifm_api.core.read.model import PublicItem, PublicItemLink, ReadModelState
 from ifm_api.exchange.models import LegacySource, Redirect
 from ifm_api.news.models import NewsItem, NewsItemTranslation
 from ifm_api.people.models import Person, PersonTranslation
@@ -35,6 +36,9 @@ __all__ = [
     "PersonTranslation",
     "Project",
     "ProjectTranslation",
+    "PublicItem",
+    "PublicItemLink",
+    "ReadModelState",
     "Redirect",
     "Report",
     "ReportFile",

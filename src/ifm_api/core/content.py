@@ -81,6 +81,7 @@ class ResourceSpec:
     copy_extra: Callable[[Any, Any], None] | None = None
     extra_write_keys: tuple[str, ...] = ()
     media_ids: Callable[[], Select[Any]] | None = None
+    read: Any = None  # core.read.keys.ReadKeys: sorts and filters in the read model
 
     @property
     def segment(self) -> str:

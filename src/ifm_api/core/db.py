@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmake
 from sqlalchemy.types import TypeDecorator
 
 from ifm_api.core.sorting import register_sqlite
+from ifm_api.core.write import changes
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -89,9 +91,23 @@ def init_app(app: Flask, url: str) -> None:
         app.extensions["ifm_session"].remove()
 
 
+_SESSION_OVERRIDE: ContextVar[Session | None] = ContextVar("ifm_session_override", default=None)
+
+
 def session() -> Session:
-    """The request's session (one per app context)."""
-    return current_app.extensions["ifm_session"]()
+    """The request's session (one per app context), or the one ``using()`` put in place."""
+    return _SESSION_OVERRIDE.get() or current_app.extensions["ifm_session"]()
+
+
+@contextmanager
+def using(other: Session) -> Iterator[Session]:
+    """Make ``session()`` return ``other`` for a while (e.g. a clean identity map on the
+    same connection, so a render sees only what its own queries load)."""
+    token = _SESSION_OVERRIDE.set(other)
+    try:
+        yield other
+    finally:
+        _SESSION_OVERRIDE.reset(token)
 
 
 def engine() -> Engine:
@@ -114,17 +130,21 @@ def after_commit(callback: Callable[[], None]) -> None:
 def transaction() -> Iterator[Session]:
     """One unit of work: commit on success, roll back everything on any error.
 
-    Every write bumps the content version, which invalidates cached public responses.
+    Every write bumps the content version, which invalidates cached public responses, and
+    hands what it changed for the public to the subscribers of ``core.write.changes`` (the
+    read model first) before it commits.
     """
     from ifm_api.core.cache import bump_version
 
     s = session()
     try:
         yield s
+        changes.before_commit(s)
         bump_version()
         s.commit()
     except BaseException:
         s.info.pop(AFTER_COMMIT, None)
+        changes.discard(s)
         s.rollback()
         raise
     for callback in s.info.pop(AFTER_COMMIT, []):

@@ -39,6 +39,7 @@ from ifm_api.core.models import (
     SlugRedirect,
 )
 from ifm_api.core.text import clean_html, make_slug, nfc
+from ifm_api.core.write.changes import public_change
 
 ROW_BOOKKEEPING = frozenset({"pk", "entity_id", "state", "updated_at"})
 TRANSLATION_BOOKKEEPING = frozenset({"pk", "row_pk", "state", "lang", "visible_from"})
@@ -432,8 +433,10 @@ def delete_item(
     """
     _bump_version(entity, expected_version, author)
     session = db.session()
+    public_change(session, spec.key, entity.id)
     if hard:
         files = media_ids_of(entity.id)
+        _announce_showing(entity.id)
         session.delete(entity)
         session.flush()
         release_media(files)
@@ -442,6 +445,21 @@ def delete_item(
     entity.deleted_at = utcnow()
     write_revision(spec, entity, "delete", author)
     _free_slugs(spec, entity.id)
+
+
+def _announce_showing(entity_id: int) -> None:
+    """Items whose public version shows this one change too; found now, before a hard
+    delete cascades their links away."""
+    session = db.session()
+    by_type = {spec.type: spec.key for spec in REGISTRY.values()}
+    rows = session.execute(
+        select(ContentEntity.id, ContentEntity.type)
+        .join(ContentLink, ContentLink.source_id == ContentEntity.id)
+        .where(ContentLink.source_state == LIVE, ContentLink.target_id == entity_id)
+        .distinct()
+    )
+    for source_id, type_ in rows:
+        public_change(session, by_type[type_], source_id)
 
 
 def _free_slugs(spec: ResourceSpec, entity_id: int) -> None:
@@ -541,6 +559,7 @@ def publish_item(
             ],
         )
     live.updated_at = now
+    public_change(session, spec.key, entity.id, None if everything else languages)
     write_revision(spec, entity, "publish", author)
     return entity
 
@@ -586,6 +605,7 @@ def unpublish_item(
 ) -> ContentEntity:
     """Take languages (default: all) off the public site; the working copy stays."""
     _bump_version(entity, expected_version, author)
+    public_change(db.session(), spec.key, entity.id, languages)
     live = load_row(spec, entity.id, LIVE)
     if live is not None:
         for translation in list(live.translations):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import orjson
 from flask import current_app, request
 from flask.views import MethodView
 from marshmallow import Schema
@@ -24,10 +25,17 @@ from ifm_api.core.editing import edit_etag_data, editing_representation, get_ent
 from ifm_api.core.editor_views import add_editor_endpoints
 from ifm_api.core.errors import BadRequest, NotFound
 from ifm_api.core.feeds import feed_links
-from ifm_api.core.http import json_response, pagination_links, redirect_response
+from ifm_api.core.http import (
+    json_response,
+    pagination_links,
+    redirect_response,
+    stored_json_response,
+)
 from ifm_api.core.i18n import ALL, default_language, select_language
 from ifm_api.core.models import DRAFT, LIVE
 from ifm_api.core.parsing import ApiBlueprint
+from ifm_api.core.read.model import API_ROOT
+from ifm_api.core.read.public import body_etag, find_by_slug, get_row, list_rows, with_includes
 from ifm_api.core.schemas import (
     PUBLICATION_STATUSES,
     EditSchemaBase,
@@ -213,6 +221,8 @@ def content_blueprint(
             publication = args.get("status") if args.get("status") in PUBLICATION_STATUSES else None
             filters = {**args, "status": None if publication else args.get("status")}
             filters["today"] = ctx.now.date()
+            if ctx.state == LIVE and not bibliography:
+                return _public_list(ctx, args, filters)
             items, total = list_items(
                 spec,
                 ctx,
@@ -249,6 +259,61 @@ def content_blueprint(
                 links=[*pagination_links(args["page"], pages), *feed_links(spec, ctx.lang)],
             )
 
+    def _public_list(ctx: ReadContext, args: dict[str, Any], filters: dict[str, Any]) -> Any:
+        page, page_size = args["page"], args["page_size"]
+        rows, total = list_rows(
+            spec, ctx, page=page, page_size=page_size, sort=args["sort"], filters=filters
+        )
+        pages = math.ceil(total / page_size) if total else 0
+        meta = {"page": page, "page_size": page_size, "total": total, "pages": pages}
+        include = ctx.include if ctx.lang != ALL else frozenset()
+        embedded: list[bytes] = []
+        extra: list[str] = []
+        if include and rows:
+            embedded, extra = with_includes(spec, ctx, rows, ctx.api_root)
+
+        def build() -> bytes:
+            if include and rows:
+                items = b",".join(embedded)
+            else:
+                items = ",".join(row.doc for row in rows).replace(API_ROOT, ctx.api_root).encode()
+            return b'{"items":[' + items + b'],"meta":' + orjson.dumps(meta) + b"}"
+
+        etag = body_etag([ctx.api_root, sorted(include), meta, [r.etag for r in rows], extra])
+        return stored_json_response(
+            blp,
+            build,
+            etag_source=etag,
+            content_language=content_language(ctx),
+            links=[*pagination_links(page, pages), *feed_links(spec, ctx.lang)],
+        )
+
+    def _public_detail(ctx: ReadContext, entity_id: int) -> Any:
+        row = get_row(spec, ctx, entity_id)
+        if row is None:
+            raise NotFound("item_not_found", detail_args={"resource": noun, "id": entity_id})
+        include = ctx.include if ctx.lang != ALL else frozenset()
+        extra: list[str] = []
+        if include:
+            docs, extra = with_includes(spec, ctx, [row], ctx.api_root)
+
+            def build() -> bytes:
+                return docs[0]
+        else:
+
+            def build() -> bytes:
+                return row.doc.replace(API_ROOT, ctx.api_root).encode()
+
+        links = row.links.replace(API_ROOT, ctx.api_root) if row.links else None
+        return stored_json_response(
+            blp,
+            build,
+            etag_source=body_etag([ctx.api_root, sorted(include), row.etag, extra]),
+            content_language=row.served_lang,
+            links=[links] if links else [],
+            vary=["Accept"],
+        )
+
     def _detail(ctx: ReadContext, entity_id: int, args: dict[str, Any]) -> Any:
         if ctx.lang == ALL and ctx.state == DRAFT:
             entity = get_entity(spec, entity_id)
@@ -257,6 +322,8 @@ def content_blueprint(
         alternative = linked_data.wants_alternative(spec, args.get("format"))
         if alternative is not None:
             return _linked_data_detail(ctx, entity_id, alternative, args)
+        if ctx.state == LIVE and JSONLD not in requested_includes():
+            return _public_detail(ctx, entity_id)
         item = get_item(spec, ctx, entity_id)
         if item is None:
             raise NotFound("item_not_found", detail_args={"resource": noun, "id": entity_id})
@@ -328,6 +395,8 @@ def content_blueprint(
         def get(self, args: dict[str, Any], slug: str) -> Any:
             """One item by a slug of any of its languages; a former slug answers 301."""
             ctx = read_context(spec, args, detail=True)
+            if ctx.state == LIVE and (found := find_by_slug(spec, ctx, slug)):
+                return _detail(ctx, found, args)
             entity_id, former_lang = find_entity_by_slug(spec, ctx, slug)
             if not entity_id:
                 raise NotFound("slug_not_found", detail_args={"resource": noun, "slug": slug})

@@ -12,10 +12,13 @@ from ifm_api.core.content import (
     ResourceSpec,
     in_year,
     linked,
+    local_zone,
     named,
     register,
     translated_value,
 )
+from ifm_api.core.read.keys import ReadKeys, carries, label_text, parse_time, shows, text_order
+from ifm_api.core.read.model import PublicItem as P
 from ifm_api.news.models import NewsItem, NewsItemTranslation
 
 LINK_FILTERS = {"person": "people", "project": "projects", "report": "reports"}
@@ -30,6 +33,38 @@ def _filters(stmt: Select[Any], args: dict[str, Any], ctx: ReadContext) -> Selec
     if args.get("year") is not None:
         stmt = stmt.where(in_year(NewsItem.published_at, args["year"]))
     return stmt
+
+
+def _read_columns(doc: dict[str, Any], lang: str) -> dict[str, Any]:
+    published = parse_time(doc.get("published_at"))
+    return {
+        "sort_time": published,
+        "sort_text": label_text(doc, lang, "title"),
+        "year": published.astimezone(local_zone()).year if published else None,
+    }
+
+
+def _read_filters(stmt: Select[Any], args: dict[str, Any], ctx: ReadContext) -> Select[Any]:
+    if args.get("tag"):
+        stmt = stmt.where(carries("tags", args["tag"]))
+    for arg, relation in LINK_FILTERS.items():
+        if args.get(arg) is not None:
+            stmt = stmt.where(shows(relation, args[arg]))
+    if args.get("year") is not None:
+        stmt = stmt.where(P.year == args["year"])
+    return stmt
+
+
+READ_KEYS = ReadKeys(
+    columns=_read_columns,
+    sorts={
+        "-published_at": lambda: [P.sort_time.desc()],
+        "published_at": lambda: [P.sort_time.asc()],
+        "title": lambda: text_order(),
+        "-title": lambda: text_order(descending=True),
+    },
+    filters=_read_filters,
+)
 
 
 def _by_title(ctx: ReadContext) -> list[Any]:
@@ -63,5 +98,6 @@ SPEC = register(
         display_date_field="published_at",
         required_translated=("title",),
         publish_date_field="published_at",
+        read=READ_KEYS,
     )
 )

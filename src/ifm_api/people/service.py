@@ -12,6 +12,8 @@ from sqlalchemy.orm.interfaces import LoaderOption
 from ifm_api.core.content import ReadContext, Relation, ResourceSpec, linked, register
 from ifm_api.core.media import IMAGE_TYPES, check_media, image_representation
 from ifm_api.core.models import Media
+from ifm_api.core.read.keys import ReadKeys, shows
+from ifm_api.core.read.model import PublicItem as P
 from ifm_api.core.sorting import bytewise, sort_text
 from ifm_api.people.models import Person, PersonTranslation
 
@@ -74,6 +76,32 @@ def _update_sort_key(row: Person) -> None:
     row.sort_key = sort_key(row.family_name or "", row.given_name or "")
 
 
+def _read_columns(doc: dict[str, Any], lang: str) -> dict[str, Any]:
+    return {
+        "sort_text": sort_key(doc.get("family_name") or "", doc.get("given_name") or ""),
+        "kind": "current" if doc.get("is_current") else "alumni",
+    }
+
+
+def _read_filters(stmt: Select[Any], args: dict[str, Any], ctx: ReadContext) -> Select[Any]:
+    status = args.get("status")
+    if status in ("current", "alumni"):
+        stmt = stmt.where(P.kind == status)
+    if args.get("research_area") is not None:
+        stmt = stmt.where(shows("research_area", args["research_area"]))
+    return stmt
+
+
+READ_KEYS = ReadKeys(
+    columns=_read_columns,
+    sorts={
+        "family_name": lambda: [bytewise(P.sort_text).asc()],
+        "-family_name": lambda: [bytewise(P.sort_text).desc()],
+    },
+    filters=_read_filters,
+)
+
+
 SPEC = register(
     ResourceSpec(
         key="people",
@@ -108,5 +136,6 @@ SPEC = register(
         edit_extra=_portrait_id,
         write_extra=_check_portrait,
         media_ids=lambda: select(Person.portrait_id),
+        read=READ_KEYS,
     )
 )

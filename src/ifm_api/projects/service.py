@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, or_
@@ -17,6 +17,8 @@ from ifm_api.core.content import (
 )
 from ifm_api.core.errors import ValidationFailed
 from ifm_api.core.messages import N_
+from ifm_api.core.read.keys import ReadKeys, label_text, midnight, parse_date, shows, text_order
+from ifm_api.core.read.model import PublicItem as P
 from ifm_api.projects.models import Project, ProjectTranslation
 
 STATUSES = ("planned", "ongoing", "completed")
@@ -65,6 +67,59 @@ def _derived(row: Project, ctx: ReadContext) -> dict[str, Any]:
     return {"status": project_status(row.start_date, row.end_date, ctx.now.date())}
 
 
+def _read_columns(doc: dict[str, Any], lang: str) -> dict[str, Any]:
+    return {
+        "date_1": parse_date(doc.get("start_date")),
+        "date_2": parse_date(doc.get("end_date")),
+        "sort_text": label_text(doc, lang, "title"),
+    }
+
+
+def _status_changes(doc: dict[str, Any]) -> list[datetime]:
+    """The status (planned, ongoing, completed) turns on the start day and after the end day."""
+    start, end = parse_date(doc.get("start_date")), parse_date(doc.get("end_date"))
+    return [*([midnight(start)] if start else []), *([midnight(end, 1)] if end else [])]
+
+
+def _read_filters(stmt: Select[Any], args: dict[str, Any], ctx: ReadContext) -> Select[Any]:
+    today: date = args["today"]
+    status = args.get("status")
+    if status == "planned":
+        stmt = stmt.where(P.date_1 > today)
+    elif status == "completed":
+        stmt = stmt.where(P.date_2 < today)
+    elif status == "ongoing":
+        stmt = stmt.where(
+            or_(P.date_1.is_(None), P.date_1 <= today), or_(P.date_2.is_(None), P.date_2 >= today)
+        )
+    if args.get("research_area") is not None:
+        stmt = stmt.where(shows("research_area", args["research_area"]))
+    if args.get("person") is not None:
+        stmt = stmt.where(shows("members", args["person"]))
+    if args.get("year") is not None:
+        year = args["year"]
+        stmt = stmt.where(
+            or_(P.date_1.is_(None), P.date_1 <= date(year, 12, 31)),
+            or_(P.date_2.is_(None), P.date_2 >= date(year, 1, 1)),
+        )
+    return stmt
+
+
+READ_KEYS = ReadKeys(
+    columns=_read_columns,
+    sorts={
+        "-start_date": lambda: [P.date_1.desc().nulls_last()],
+        "start_date": lambda: [P.date_1.asc().nulls_last()],
+        "-end_date": lambda: [P.date_2.desc().nulls_first()],
+        "end_date": lambda: [P.date_2.asc().nulls_last()],
+        "title": lambda: text_order(),
+        "-title": lambda: text_order(descending=True),
+    },
+    filters=_read_filters,
+    changes_at=_status_changes,
+)
+
+
 def _by_title(ctx: ReadContext) -> list[Any]:
     return [translated_value(SPEC, ctx, "title")]
 
@@ -98,5 +153,6 @@ SPEC = register(
         derived=_derived,
         required_translated=("title",),
         before_save=_check_dates,
+        read=READ_KEYS,
     )
 )

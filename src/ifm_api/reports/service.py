@@ -19,6 +19,8 @@ from ifm_api.core.content import (
 )
 from ifm_api.core.media import DOCUMENT_TYPES, check_media, file_texts, media_url
 from ifm_api.core.models import Media
+from ifm_api.core.read.keys import ReadKeys, label_text, parse_date, shows, text_order
+from ifm_api.core.read.model import PublicItem as P
 from ifm_api.reports.models import Report, ReportFile, ReportTranslation
 
 
@@ -88,6 +90,40 @@ def _copy_files(draft: Report, live: Report) -> None:
     ]
 
 
+def _read_columns(doc: dict[str, Any], lang: str) -> dict[str, Any]:
+    published = parse_date(doc.get("publication_date"))
+    return {
+        "date_1": published,
+        "kind": doc.get("report_type"),
+        "sort_text": label_text(doc, lang, "title"),
+        "year": published.year if published else None,
+    }
+
+
+def _read_filters(stmt: Select[Any], args: dict[str, Any], ctx: ReadContext) -> Select[Any]:
+    if args.get("type"):
+        stmt = stmt.where(P.kind == args["type"])
+    if args.get("person") is not None:
+        stmt = stmt.where(shows("authors", args["person"]))
+    if args.get("project") is not None:
+        stmt = stmt.where(shows("project", args["project"]))
+    if args.get("year") is not None:
+        stmt = stmt.where(P.year == args["year"])
+    return stmt
+
+
+READ_KEYS = ReadKeys(
+    columns=_read_columns,
+    sorts={
+        "-publication_date": lambda: [P.date_1.desc().nulls_last()],
+        "publication_date": lambda: [P.date_1.asc().nulls_last()],
+        "title": lambda: text_order(),
+        "-title": lambda: text_order(descending=True),
+    },
+    filters=_read_filters,
+)
+
+
 def _by_title(ctx: ReadContext) -> list[Any]:
     return [translated_value(SPEC, ctx, "title")]
 
@@ -132,5 +168,6 @@ SPEC = register(
         copy_extra=_copy_files,
         extra_write_keys=("files",),
         media_ids=lambda: select(ReportFile.media_id).join(Report, Report.pk == ReportFile.row_pk),
+        read=READ_KEYS,
     )
 )

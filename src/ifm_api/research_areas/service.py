@@ -5,11 +5,27 @@ from __future__ import annotations
 from typing import Any
 
 from ifm_api.core.content import ReadContext, ResourceSpec, register, translated_value
+from ifm_api.core.read.keys import ReadKeys, label_text, text_order
+from ifm_api.core.read.model import PublicItem as P
 from ifm_api.research_areas.models import ResearchArea, ResearchAreaTranslation
 
 
 def _by_name(ctx: ReadContext) -> list[Any]:
     return [translated_value(SPEC, ctx, "name")]
+
+
+def _read_columns(doc: dict[str, Any], lang: str) -> dict[str, Any]:
+    return {"number": doc.get("sort_order"), "sort_text": label_text(doc, lang, "name")}
+
+
+READ_KEYS = ReadKeys(
+    columns=_read_columns,
+    sorts={
+        "sort_order": lambda: [P.number.asc(), *text_order()],
+        "name": lambda: text_order(),
+        "-name": lambda: text_order(descending=True),
+    },
+)
 
 
 SPEC = register(
@@ -29,5 +45,6 @@ SPEC = register(
         },
         default_sort="sort_order",
         required_translated=("name",),
+        read=READ_KEYS,
     )
 )

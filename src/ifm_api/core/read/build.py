@@ -1,0 +1,519 @@
+"""Writing the read model: inside every write transaction, and on ``readmodel rebuild``.
+
+``refresh`` is the read model's subscriber to ``core.write.changes``: for every changed item
+and every item that shows it in a relation (found through ``content_links``), it deletes the
+item's rows and renders them again with the content read path (``core.content``), which
+stays the one reference renderer. ``check`` renders everything from scratch and compares.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import uuid4
+
+import orjson
+from flask import current_app
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from ifm_api.core import db
+from ifm_api.core.content import (
+    REGISTRY,
+    ReadContext,
+    ResourceSpec,
+    _load_links,
+    _render_one,
+    load_rows,
+    render_all_languages,
+    render_rows,
+)
+from ifm_api.core.db import utcnow
+from ifm_api.core.i18n import ALL, supported_languages
+from ifm_api.core.models import LIVE, ContentEntity, ContentLink
+from ifm_api.core.read.keys import parse_time
+from ifm_api.core.read.model import (
+    ALL_LANGUAGES,
+    API_ROOT,
+    FORMAT,
+    PublicItem,
+    PublicItemLink,
+    ReadModelState,
+)
+from ifm_api.core.write import changes as write_changes
+
+# What the renderer is given as the API root; replaced by API_ROOT in the stored text. Random
+# per process, so no content can contain it.
+ROOT_TOKEN = f"@ifm-api-root-{uuid4().hex}@"
+CHUNK = 200
+
+
+def read_languages() -> tuple[str, ...]:
+    return (*supported_languages(), ALL_LANGUAGES)
+
+
+def _context(lang: str, fallback: bool, now: datetime) -> ReadContext:
+    settings = current_app.config["IFM"]
+    return ReadContext(
+        lang=lang,
+        fallback=fallback,
+        now=now,
+        state=LIVE,
+        api_root=ROOT_TOKEN,
+        site_url=settings.site_url,
+        url_templates=settings.url_templates,
+    )
+
+
+def _chunks(ids: Iterable[int], size: int = CHUNK) -> Iterator[list[int]]:
+    ordered = sorted(set(ids))
+    for start in range(0, len(ordered), size):
+        yield ordered[start : start + size]
+
+
+# --- rendering -----------------------------------------------------------------------------
+
+
+Rendered = dict[tuple[int, str, bool], dict[str, Any]]  # (entity, lang, fallback) -> item
+
+
+def _has_language(row: Any, langs: tuple[str, ...] | None) -> bool:
+    return bool(row.translations) and (
+        langs is None or any(t.lang in langs for t in row.translations)
+    )
+
+
+def _render(spec: ResourceSpec, ids: Sequence[int], now: datetime, scratch: Session) -> Rendered:
+    """Every public read of ``ids`` at ``now``: each read language, fallback on and off.
+
+    The content read path's own loaders and renderers, loading once for all of them: rows
+    (with the translations visible at ``now``), links and linked items are the same for every
+    language; which of them a read in one language may show is what ``_conditions`` would
+    have selected (a visible translation in the read's languages).
+    """
+    out: Rendered = {}
+    with db.using(scratch):
+        scratch.expunge_all()  # loads see only what is visible at ``now``
+        every = _context(ALL_LANGUAGES, True, now)
+        rows = load_rows(spec, every, ids)
+        links = _load_links(spec, every, [entity.id for _row, entity in rows])
+        wanted: dict[str, set[int]] = defaultdict(set)
+        for by_relation in links.values():
+            for relation in spec.relations:
+                if relation.target:
+                    wanted[relation.target].update(
+                        link.target_id
+                        for link in by_relation.get(relation.name, ())
+                        if link.target_id is not None
+                    )
+        loaded = {key: load_rows(REGISTRY[key], every, ids) for key, ids in wanted.items()}
+        for lang in read_languages():
+            for fallback in (True,) if lang == ALL_LANGUAGES else (True, False):
+                ctx = _context(lang, fallback, now)
+                targets: dict[int, dict[str, Any]] = {}
+                for key, target_rows in loaded.items():
+                    shown = [(r, e) for r, e in target_rows if _has_language(r, ctx.langs)]
+                    for item in render_rows(REGISTRY[key], ctx, shown, embedded=True):
+                        targets[item["id"]] = item
+                for row, entity in rows:
+                    if not _has_language(row, ctx.langs):
+                        continue
+                    item = _render_item(spec, ctx, row, entity, links.get(entity.id, {}), targets)
+                    if item is not None:
+                        out[(entity.id, lang, fallback)] = item
+    return out
+
+
+def _render_item(
+    spec: ResourceSpec,
+    ctx: ReadContext,
+    row: Any,
+    entity: ContentEntity,
+    links: dict[str, list[ContentLink]],
+    targets: dict[int, dict[str, Any]],
+) -> dict[str, Any] | None:
+    """One item as ``render_rows`` renders it (its per-item part, with the loads shared)."""
+    if ctx.lang == ALL:
+        return render_all_languages(spec, ctx, row, entity, links, set(targets))
+    return _render_one(spec, ctx, row, entity, links, targets, False)
+
+
+@dataclass
+class Times:
+    """When an item's public representation changes with no write."""
+
+    past: datetime | None  # the latest such moment up to now
+    future: list[datetime]  # the moments after now, in order
+    own: dict[str, datetime]  # when each of its public languages goes (or went) public
+
+
+def _moments(spec: ResourceSpec, ids: Sequence[int], scratch: Session) -> dict[int, list[Any]]:
+    """Per item: visible_from of its own public translations and of those of linked items."""
+    M, T = spec.model, spec.translation_model
+    found: dict[int, list[Any]] = defaultdict(list)
+    rows = scratch.execute(
+        select(M.entity_id, T.lang, T.visible_from)
+        .join(T, T.row_pk == M.pk)
+        .where(M.state == LIVE, M.entity_id.in_(ids), T.visible_from.is_not(None))
+    )
+    for entity_id, lang, visible_from in rows:
+        found[entity_id].append((lang, visible_from))
+    by_target: dict[str, list[str]] = defaultdict(list)
+    for relation in spec.relations:
+        if relation.target:
+            by_target[relation.target].append(relation.name)
+    for target_key, relations in by_target.items():
+        target = REGISTRY[target_key]
+        TM, TT = target.model, target.translation_model
+        rows = scratch.execute(
+            select(ContentLink.source_id, TT.visible_from)
+            .join(TM, TM.entity_id == ContentLink.target_id)
+            .join(TT, TT.row_pk == TM.pk)
+            .where(
+                ContentLink.source_id.in_(ids),
+                ContentLink.source_state == LIVE,
+                ContentLink.relation.in_(relations),
+                TM.state == LIVE,
+                TT.visible_from.is_not(None),
+            )
+        )
+        for source_id, visible_from in rows:
+            found[source_id].append((None, visible_from))
+    return found
+
+
+def _times(
+    spec: ResourceSpec, ids: Sequence[int], now: datetime, current: Rendered, scratch: Session
+) -> dict[int, Times]:
+    moments = _moments(spec, ids, scratch)
+    docs = {eid: item for (eid, _lang, _fallback), item in current.items()}
+    result = {}
+    for entity_id in ids:
+        points = [when for _lang, when in moments.get(entity_id, [])]
+        own = {lang: when for lang, when in moments.get(entity_id, []) if lang}
+        if spec.read.changes_at:
+            doc = docs.get(entity_id)
+            if doc is None:  # not public now: any of its (future) docs has the same dates
+                doc = _any_row_values(spec, entity_id, scratch)
+            points.extend(spec.read.changes_at(doc) if doc else [])
+        past = max((p for p in points if p <= now), default=None)
+        future = sorted({p for p in points if p > now})
+        result[entity_id] = Times(past, future, own)
+    return result
+
+
+def _any_row_values(spec: ResourceSpec, entity_id: int, scratch: Session) -> dict[str, Any]:
+    row = scratch.scalar(
+        select(spec.model).where(spec.model.entity_id == entity_id, spec.model.state == LIVE)
+    )
+    return {name: getattr(row, name) for name in spec.fields} if row is not None else {}
+
+
+# --- rows ----------------------------------------------------------------------------------
+
+
+def _text(item: dict[str, Any]) -> str:
+    return orjson.dumps(item).decode().replace(ROOT_TOKEN, API_ROOT)
+
+
+def alternate_links(item: dict[str, Any]) -> str | None:
+    """``Link rel=alternate hreflang`` of a detail (as ``core.views.alternate_links``)."""
+    from ifm_api.core.views import alternate_links as links_of
+
+    found = links_of(item, None)  # type: ignore[arg-type]
+    return ", ".join(found).replace(ROOT_TOKEN, API_ROOT) if found else None
+
+
+def _shown(spec: ResourceSpec, item: dict[str, Any]) -> list[dict[str, Any]]:
+    """What the item's relations show, as ``public_item_links`` rows (for the filters)."""
+    rows: list[dict[str, Any]] = []
+    for relation in spec.relations:
+        value = item.get(relation.name)
+        if relation.kind == "names":
+            rows.extend({"relation": relation.name, "name": name} for name in value or [])
+            continue
+        entries = value if isinstance(value, list) else [value]
+        for entry in entries:
+            if not entry:
+                continue
+            target = entry.get("person") if relation.kind in ("authors", "members") else entry
+            target_id = target.get("id") if isinstance(target, dict) else target
+            if isinstance(target_id, int):
+                rows.append({"relation": relation.name, "target_id": target_id})
+    return rows
+
+
+def _row(
+    spec: ResourceSpec,
+    entity_id: int,
+    lang: str,
+    item: dict[str, Any],
+    text: str,
+    *,
+    lenient: bool,
+    strict: bool,
+    start: datetime,
+    until: datetime | None,
+    times: Times,
+) -> dict[str, Any]:
+    one = lang != ALL_LANGUAGES
+    served = item.get("lang") if one else None
+    exact = one and served == lang
+    own_from = times.own.get(served) if served else None
+    updated = parse_time(item.get("updated_at"))
+    values: dict[str, Any] = {
+        "type": spec.type,
+        "entity_id": entity_id,
+        "lang": lang,
+        "served_lang": served,
+        "lenient": lenient,
+        "strict": strict,
+        "visible_from": start,
+        "visible_until": until,
+        "slug": item.get("slug") if exact else None,
+        "sort_time": None,
+        "date_1": None,
+        "date_2": None,
+        "number": None,
+        "sort_text": None,
+        "kind": None,
+        "year": None,
+        "own_from": own_from,
+        "lastmod": max(filter(None, (updated, own_from)), default=None) if exact else None,
+        "web_url": item.get("web_url") if exact else None,
+        "links": alternate_links(item) if one else None,
+        "etag": hashlib.sha1(text.encode()).hexdigest(),
+        "doc": text,
+    }
+    values.update(spec.read.columns(item, lang))
+    if values["sort_text"] is not None:
+        values["sort_text"] = values["sort_text"][:400]
+    return values
+
+
+def _rows_of(
+    spec: ResourceSpec,
+    entity_id: int,
+    times: Times,
+    rendered: dict[datetime, Rendered],
+    now: datetime,
+) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """The stored rows of one item: per read language, its intervals (equal ones merged)."""
+    starts = [now, *times.future]
+    out = []
+    for lang in read_languages():
+        spans: list[list[Any]] = []  # [start, until, lenient (text, item), strict (text, item)]
+        for index, start in enumerate(starts):
+            docs = rendered[start]
+            lenient = docs.get((entity_id, lang, True))
+            strict = lenient if lang == ALL_LANGUAGES else docs.get((entity_id, lang, False))
+            pair = tuple(
+                (_text(item), item) if item is not None else None for item in (lenient, strict)
+            )
+            key = tuple(p[0] if p else None for p in pair)
+            if spans and tuple(p[0] if p else None for p in spans[-1][2:]) == key:
+                continue
+            if spans:
+                spans[-1][1] = start
+            spans.append([start if index else (times.past or now), None, *pair])
+        for start, until, lenient_doc, strict_doc in spans:
+            variants: list[tuple[Any, bool, bool]] = []
+            if lenient_doc and strict_doc and lenient_doc[0] == strict_doc[0]:
+                variants.append((lenient_doc, True, True))
+            else:
+                if lenient_doc:
+                    variants.append((lenient_doc, True, False))
+                if strict_doc:
+                    variants.append((strict_doc, False, True))
+            for (text, item), is_lenient, is_strict in variants:
+                row = _row(
+                    spec,
+                    entity_id,
+                    lang,
+                    item,
+                    text,
+                    lenient=is_lenient,
+                    strict=is_strict,
+                    start=start,
+                    until=until,
+                    times=times,
+                )
+                out.append((row, _shown(spec, item)))
+    return out
+
+
+def render_items(
+    spec: ResourceSpec, ids: Sequence[int], now: datetime, scratch: Session
+) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """The read-model rows (with their link rows) of ``ids``, as of ``now``."""
+    current = _render(spec, ids, now, scratch)
+    times = _times(spec, ids, now, current, scratch)
+    rendered: dict[datetime, Rendered] = {now: current}
+    by_moment: dict[datetime, list[int]] = defaultdict(list)
+    for entity_id, item_times in times.items():
+        for moment in item_times.future:
+            by_moment[moment].append(entity_id)
+    for moment, moment_ids in by_moment.items():
+        rendered[moment] = _render(spec, moment_ids, moment, scratch)
+    out = []
+    for entity_id in ids:
+        out.extend(_rows_of(spec, entity_id, times[entity_id], rendered, now))
+    return out
+
+
+def _scratch(session: Session) -> Session:
+    """A session on the write transaction's connection with an empty identity map."""
+    return Session(bind=session.connection(), autoflush=False, expire_on_commit=False)
+
+
+def _insert(session: Session, rows: list[tuple[dict[str, Any], list[dict[str, Any]]]]) -> None:
+    if not rows:
+        return
+    ids = session.scalars(
+        insert(PublicItem).returning(PublicItem.id, sort_by_parameter_order=True),
+        [values for values, _links in rows],
+    ).all()
+    links = [
+        {"item_id": item_id, "target_id": None, "name": None, **link}
+        for item_id, (_values, item_links) in zip(ids, rows, strict=True)
+        for link in item_links
+    ]
+    if links:
+        session.execute(insert(PublicItemLink), links)
+
+
+def _specs_by_type() -> dict[str, ResourceSpec]:
+    return {spec.type: spec for spec in REGISTRY.values()}
+
+
+def affected(session: Session, changed: dict[str, set[int]]) -> dict[str, set[int]]:
+    """The changed items and every item whose public version shows one of them."""
+    ids = {entity_id for group in changed.values() for entity_id in group}
+    result: dict[str, set[int]] = defaultdict(set)
+    for key, group in changed.items():
+        result[key] |= group
+    by_type = _specs_by_type()
+    for chunk in _chunks(ids):
+        rows = session.execute(
+            select(ContentEntity.id, ContentEntity.type)
+            .join(ContentLink, ContentLink.source_id == ContentEntity.id)
+            .where(ContentLink.source_state == LIVE, ContentLink.target_id.in_(chunk))
+            .distinct()
+        )
+        for source_id, type_ in rows:
+            result[by_type[type_].key].add(source_id)
+    return result
+
+
+def refresh_items(session: Session, changed: dict[str, set[int]]) -> None:
+    """Render the rows of ``changed`` (and of the items showing them) again."""
+    session.flush()
+    now = utcnow()
+    everything = affected(session, changed)
+    for group in everything.values():
+        for chunk in _chunks(group):
+            session.execute(delete(PublicItem).where(PublicItem.entity_id.in_(chunk)))
+    scratch = _scratch(session)
+    try:
+        for key, group in everything.items():
+            spec = REGISTRY[key]
+            for chunk in _chunks(group):
+                _insert(session, render_items(spec, chunk, now, scratch))
+    finally:
+        scratch.close()
+
+
+def refresh(session: Session, changes: write_changes.PublicChanges) -> None:
+    """The subscriber: runs in the write transaction, just before it commits."""
+    refresh_items(session, {key: changes.ids(key) for key in changes.items})
+
+
+write_changes.subscribe(refresh)
+
+
+# --- rebuild and check ---------------------------------------------------------------------
+
+
+def _public_ids(session: Session, spec: ResourceSpec) -> list[int]:
+    M = spec.model
+    return list(session.scalars(select(M.entity_id).where(M.state == LIVE).order_by(M.entity_id)))
+
+
+def rebuild(session: Session) -> int:
+    """Throw the read model away and build it from the content tables; returns its rows."""
+    session.execute(delete(PublicItemLink))
+    session.execute(delete(PublicItem))
+    now = utcnow()
+    count = 0
+    scratch = _scratch(session)
+    try:
+        for spec in REGISTRY.values():
+            for chunk in _chunks(_public_ids(session, spec)):
+                rows = render_items(spec, chunk, now, scratch)
+                _insert(session, rows)
+                count += len(rows)
+    finally:
+        scratch.close()
+    session.execute(delete(ReadModelState))
+    session.execute(insert(ReadModelState).values(id=1, format=FORMAT, built_at=now))
+    return count
+
+
+def needs_build(session: Session) -> bool:
+    return session.scalar(select(ReadModelState.format).where(ReadModelState.id == 1)) != FORMAT
+
+
+COMPARED = [c.name for c in PublicItem.__table__.columns if c.name not in ("id", "visible_from")]
+
+
+def _normal(values: dict[str, Any], now: datetime) -> tuple[Any, ...]:
+    """A row as compared: what it serves from now on (its start only as "by now")."""
+    start = values["visible_from"]
+    return (max(start, now) if start is not None else None, *(values[c] for c in COMPARED))
+
+
+def check(session: Session) -> list[str]:
+    """Every difference between the stored read model and a render from scratch."""
+    now = utcnow()
+    problems: list[str] = []
+    stored: dict[int, set[tuple[Any, ...]]] = defaultdict(set)
+    columns = [PublicItem.__table__.c[name] for name in ("visible_from", *COMPARED)]
+    for row in session.execute(select(*columns).where(_still_relevant(now))):
+        values = dict(zip(["visible_from", *COMPARED], row, strict=True))
+        stored[values["entity_id"]].add(_normal(values, now))
+    expected: dict[int, set[tuple[Any, ...]]] = defaultdict(set)
+    scratch = _scratch(session)
+    try:
+        for spec in REGISTRY.values():
+            for chunk in _chunks(_public_ids(session, spec)):
+                for values, _links in render_items(spec, chunk, now, scratch):
+                    expected[values["entity_id"]].add(_normal(values, now))
+    finally:
+        scratch.close()
+    for entity_id in sorted(set(stored) | set(expected)):
+        missing = expected.get(entity_id, set()) - stored.get(entity_id, set())
+        extra = stored.get(entity_id, set()) - expected.get(entity_id, set())
+        for row in sorted(missing, key=repr):
+            problems.append(f"item {entity_id}: missing {_describe(row)}")
+        for row in sorted(extra, key=repr):
+            problems.append(f"item {entity_id}: stale {_describe(row)}")
+    return problems
+
+
+def _still_relevant(now: datetime) -> Any:
+    return (PublicItem.visible_until.is_(None)) | (PublicItem.visible_until > now)
+
+
+def _describe(row: tuple[Any, ...]) -> str:
+    values = dict(zip(["from", *COMPARED], row, strict=True))
+    doc = values.pop("doc")
+    head = ", ".join(
+        f"{k}={v}"
+        for k, v in values.items()
+        if k in ("type", "lang", "lenient", "strict", "from", "visible_until")
+    )
+    return f"row ({head}): {doc[:300]}"

@@ -1,0 +1,115 @@
+"""Tables of the published read model: finished public representations, written at write time.
+
+One ``public_items`` row is what one public read of one item returns, for one read language
+(or ``all``), for fallback on (``lenient``) and/or off (``strict``), during one time interval
+``[visible_from, visible_until)``. Everything that depends on time (a scheduled language
+going public, a linked item's scheduled language, a project's status from its dates) is an
+interval boundary, so a read only asks ``visible_from <= now < visible_until``. The stored
+``doc`` is the JSON the contract serves, with ``API_ROOT`` (one byte that JSON text never
+holds raw) where the request's API root goes. ``public_item_links`` holds what the row's
+relations show, for the list filters (``person=``, ``tag=`` …).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ifm_api.core.db import Base
+
+API_ROOT = "\x01"  # stands for the API root (e.g. https://host/api/v1) in stored text
+ALL_LANGUAGES = "all"
+FORMAT = 1  # bump when the stored representation changes: `ifm-api db upgrade` rebuilds
+
+
+class PublicItem(Base):
+    __tablename__ = "public_items"
+    __table_args__ = (
+        Index("ix_public_items_entity", "entity_id", "lang"),
+        Index("ix_public_items_slug", "type", "slug"),
+        Index(
+            "ix_public_items_by_time",
+            "type",
+            "lang",
+            "sort_time",
+            "entity_id",
+            "lenient",
+            "strict",
+            "visible_from",
+            "visible_until",
+        ),
+        Index(
+            "ix_public_items_by_date",
+            "type",
+            "lang",
+            "date_1",
+            "entity_id",
+            "lenient",
+            "strict",
+            "visible_from",
+            "visible_until",
+        ),
+        Index(
+            "ix_public_items_by_text",
+            "type",
+            "lang",
+            "sort_text",
+            "entity_id",
+            "lenient",
+            "strict",
+            "visible_from",
+            "visible_until",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    type: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[int] = mapped_column(ForeignKey("content_entities.id", ondelete="CASCADE"))
+    lang: Mapped[str] = mapped_column(String(16))
+    served_lang: Mapped[str | None] = mapped_column(String(16))
+    lenient: Mapped[bool] = mapped_column(Boolean)
+    strict: Mapped[bool] = mapped_column(Boolean)
+    visible_from: Mapped[datetime]
+    visible_until: Mapped[datetime | None]
+    slug: Mapped[str | None] = mapped_column(String(200))
+    sort_time: Mapped[datetime | None]
+    date_1: Mapped[date | None] = mapped_column(Date)
+    date_2: Mapped[date | None] = mapped_column(Date)
+    number: Mapped[int | None] = mapped_column(Integer)
+    sort_text: Mapped[str | None] = mapped_column(String(400))
+    kind: Mapped[str | None] = mapped_column(String(64))
+    year: Mapped[int | None] = mapped_column(Integer)
+    own_from: Mapped[datetime | None]
+    lastmod: Mapped[datetime | None]
+    web_url: Mapped[str | None] = mapped_column(Text)
+    links: Mapped[str | None] = mapped_column(Text)
+    etag: Mapped[str] = mapped_column(String(40))
+    doc: Mapped[str] = mapped_column(Text)
+
+
+class PublicItemLink(Base):
+    """What a read-model row's relations show: item ids, or names (tags)."""
+
+    __tablename__ = "public_item_links"
+    __table_args__ = (
+        Index("ix_public_item_links_target", "relation", "target_id", "item_id"),
+        Index("ix_public_item_links_item", "item_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("public_items.id", ondelete="CASCADE"))
+    relation: Mapped[str] = mapped_column(String(32))
+    target_id: Mapped[int | None] = mapped_column(Integer)
+    name: Mapped[str | None] = mapped_column(String(300))
+
+
+class ReadModelState(Base):
+    """One row: the format the stored read model was built in (none: never built)."""
+
+    __tablename__ = "read_model_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    format: Mapped[int] = mapped_column(Integer)
+    built_at: Mapped[datetime]

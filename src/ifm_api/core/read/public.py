@@ -1,0 +1,198 @@
+"""Public reads from the read model: indexed ranges of stored JSON, joined into responses.
+
+No ORM objects, no babel and no per-item rendering: a list is one range plus a count, a
+detail one indexed read, ``include=`` adds one read of the embedded items' stored rows.
+Decided here, per request: the language row and fallback mode (``lang``, ``lenient`` or
+``strict``), visibility at ``now`` and the API root.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import ColumnElement, Select, case, func, or_, select, true
+
+from ifm_api.core import db
+from ifm_api.core.content import REGISTRY, SLUG, ReadContext, ResourceSpec
+from ifm_api.core.i18n import default_language
+from ifm_api.core.read.model import ALL_LANGUAGES, API_ROOT, PublicItem
+
+P = PublicItem
+
+
+@dataclass(frozen=True)
+class Stored:
+    """One stored row as served: its JSON (API root still a placeholder) and its headers."""
+
+    entity_id: int
+    doc: str
+    etag: str
+    served_lang: str | None
+    links: str | None
+
+
+def visible_now(ctx: ReadContext) -> list[ColumnElement[bool]]:
+    """The rows this read may serve: its language row and fallback mode, visible at now."""
+    mode = P.strict if ctx.fallback is False and ctx.lang != ALL_LANGUAGES else P.lenient
+    return [
+        P.lang == ctx.lang,
+        mode == true(),
+        P.visible_from <= ctx.now,
+        or_(P.visible_until.is_(None), P.visible_until > ctx.now),
+    ]
+
+
+def _columns() -> tuple[Any, ...]:
+    return (P.entity_id, P.doc, P.etag, P.served_lang, P.links)
+
+
+def _order(spec: ResourceSpec, sort: str | None) -> list[Any]:
+    key = sort or spec.default_sort
+    direction = P.entity_id.desc() if key.startswith("-") else P.entity_id.asc()
+    return [*spec.read.sorts[key](), direction]
+
+
+def list_rows(
+    spec: ResourceSpec,
+    ctx: ReadContext,
+    *,
+    page: int,
+    page_size: int,
+    sort: str | None = None,
+    filters: dict[str, Any] | None = None,
+    extra: Sequence[ColumnElement[bool]] = (),
+) -> tuple[list[Stored], int]:
+    """One page of stored rows and the total: a count and one range over the read model."""
+    stmt: Select[Any] = select(*_columns()).where(P.type == spec.type, *visible_now(ctx), *extra)
+    if spec.read.filters and filters:
+        stmt = spec.read.filters(stmt, filters, ctx)
+    total = db.session().scalar(stmt.with_only_columns(func.count(P.id))) or 0
+    if total == 0 or (page - 1) * page_size >= total:
+        return [], total
+    rows = db.session().execute(
+        stmt.order_by(*_order(spec, sort)).limit(page_size).offset((page - 1) * page_size)
+    )
+    return [Stored(*row) for row in rows], total
+
+
+def get_row(spec: ResourceSpec, ctx: ReadContext, entity_id: int) -> Stored | None:
+    row = (
+        db.session()
+        .execute(
+            select(*_columns()).where(
+                P.entity_id == entity_id, P.type == spec.type, *visible_now(ctx)
+            )
+        )
+        .first()
+    )
+    return Stored(*row) if row is not None else None
+
+
+def find_by_slug(spec: ResourceSpec, ctx: ReadContext, slug: str) -> int:
+    """The item a current slug (of any language) names, preferring the read's language."""
+    if not SLUG.fullmatch(slug):
+        return 0
+    preference = case((P.lang == ctx.lang, 0), (P.lang == default_language(), 1), else_=2)
+    found = db.session().scalar(
+        select(P.entity_id)
+        .where(
+            P.type == spec.type,
+            P.slug == slug,
+            P.lenient == true(),
+            P.visible_from <= ctx.now,
+            or_(P.visible_until.is_(None), P.visible_until > ctx.now),
+        )
+        .order_by(preference, P.entity_id)
+        .limit(1)
+    )
+    return found or 0
+
+
+# --- include -------------------------------------------------------------------------------
+
+
+def _parse(doc: str, root: str) -> dict[str, Any]:
+    return orjson.loads(doc.replace(API_ROOT, root))
+
+
+def _targets_of(spec: ResourceSpec, item: dict[str, Any], include: frozenset[str]) -> set[int]:
+    ids: set[int] = set()
+    for relation in spec.relations:
+        if relation.name in include:
+            for summary in _summaries(relation.kind, item.get(relation.name)):
+                ids.add(summary["id"])
+    return ids
+
+
+def _summaries(kind: str, value: Any) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    if kind == "item":
+        return [value]
+    if kind in ("authors", "members"):
+        return [entry["person"] for entry in value if entry.get("person")]
+    return list(value) if kind == "items" else []
+
+
+def _embed(
+    spec: ResourceSpec, item: dict[str, Any], include: frozenset[str], embedded: dict[int, Any]
+) -> None:
+    """Replace the summaries of included relations by the stored items (as the content read
+    path does: the embedded item without its own relations)."""
+    for relation in spec.relations:
+        if relation.name not in include or relation.kind == "names":
+            continue
+        value = item.get(relation.name)
+        if relation.kind == "item":
+            item[relation.name] = embedded.get(value["id"], value) if value else None
+        elif relation.kind == "items":
+            item[relation.name] = [embedded.get(s["id"], s) for s in value]
+        elif relation.kind == "members":
+            for entry in value:
+                entry["person"] = embedded.get(entry["person"]["id"], entry["person"])
+        else:
+            for entry in value:
+                if entry.get("person"):
+                    person = embedded.get(entry["person"]["id"], entry["person"])
+                    entry["person"] = person
+                    entry["name"] = person.get("name") or person.get("title")
+
+
+def embedded_rows(ctx: ReadContext, ids: set[int]) -> list[Stored]:
+    if not ids:
+        return []
+    rows = db.session().execute(
+        select(*_columns()).where(P.entity_id.in_(sorted(ids)), *visible_now(ctx))
+    )
+    return [Stored(*row) for row in rows]
+
+
+def _without_relations(doc: dict[str, Any]) -> dict[str, Any]:
+    spec = next(s for s in REGISTRY.values() if s.type == doc["type"])
+    for relation in spec.relations:
+        doc.pop(relation.name, None)
+    return doc
+
+
+def with_includes(
+    spec: ResourceSpec, ctx: ReadContext, rows: list[Stored], root: str
+) -> tuple[list[bytes], list[str]]:
+    """The rows' JSON with the included relations embedded, and the embedded rows' ETags."""
+    items = [_parse(row.doc, root) for row in rows]
+    wanted: set[int] = set()
+    for item in items:
+        wanted |= _targets_of(spec, item, ctx.include)
+    targets = embedded_rows(ctx, wanted)
+    embedded = {row.entity_id: _without_relations(_parse(row.doc, root)) for row in targets}
+    for item in items:
+        _embed(spec, item, ctx.include, embedded)
+    return [orjson.dumps(item) for item in items], sorted(row.etag for row in targets)
+
+
+def body_etag(parts: Sequence[Any]) -> str:
+    """An ETag from stored ETags and whatever else shapes the body (no body needed)."""
+    return hashlib.sha1(orjson.dumps(list(parts))).hexdigest()

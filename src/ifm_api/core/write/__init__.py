@@ -1,0 +1,1 @@
+"""The write side: what a committed content change sets off (see ``changes``)."""
