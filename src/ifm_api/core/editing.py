@@ -462,6 +462,23 @@ def _announce_showing(entity_id: int) -> None:
         public_change(session, by_type[type_], source_id)
 
 
+def announce_media_change(media_id: int) -> None:
+    """A file's public texts or data changed: so did every published item showing it."""
+    session = db.session()
+    for spec in REGISTRY.values():
+        if spec.media_ids is None:
+            continue
+        query = spec.media_ids()
+        column = query.selected_columns[0]
+        users = session.scalars(
+            query.with_only_columns(spec.model.entity_id).where(
+                column == media_id, spec.model.state == LIVE
+            )
+        )
+        for entity_id in set(users):
+            public_change(session, spec.key, entity_id)
+
+
 def _free_slugs(spec: ResourceSpec, entity_id: int) -> None:
     """A deleted item gives its slugs back, so a new item can use them.
 

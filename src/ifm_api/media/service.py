@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from ifm_api.core import db
 from ifm_api.core.content import REGISTRY
 from ifm_api.core.db import utcnow
+from ifm_api.core.editing import announce_media_change
 from ifm_api.core.errors import ApiError, Conflict, PreconditionFailed, ValidationFailed
 from ifm_api.core.i18n import pick_translation
 from ifm_api.core.media import (
@@ -266,6 +267,7 @@ def update_media(
         point = data["focal_point"]
         media.focal_x, media.focal_y = (point["x"], point["y"]) if point else (None, None)
     _apply_translations(media, data.get("translations") or {})
+    announce_media_change(media.id)
 
 
 def _apply_translations(media: Media, changes: Mapping[str, Any]) -> None:
