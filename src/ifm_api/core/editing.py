@@ -8,7 +8,7 @@ writers holding the same ETag exactly one wins, the other gets 412.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -460,6 +460,22 @@ def _announce_showing(entity_id: int) -> None:
     )
     for source_id, type_ in rows:
         public_change(session, by_type[type_], source_id)
+
+
+def announce_items(entity_ids: Iterable[int]) -> None:
+    """Items written by other means than these services (an import): their public
+    versions changed."""
+    session = db.session()
+    by_type = {spec.type: spec.key for spec in REGISTRY.values()}
+    ids = sorted(set(entity_ids))
+    for start in range(0, len(ids), 500):
+        rows = session.execute(
+            select(ContentEntity.id, ContentEntity.type).where(
+                ContentEntity.id.in_(ids[start : start + 500])
+            )
+        )
+        for entity_id, type_ in rows:
+            public_change(session, by_type[type_], entity_id)
 
 
 def announce_media_change(media_id: int) -> None:

@@ -36,6 +36,7 @@ from ifm_api.core.editing import (
     ROW_BOOKKEEPING,
     _link_rows,
     _unique_slug,
+    announce_items,
     load_row,
     write_revision,
 )
@@ -632,4 +633,7 @@ def import_instance(directory: Path, *, merge: bool = False) -> ImportSummary:
             raise ExchangeError(
                 f"the database is not empty ({found}); import into an empty one, or use --merge"
             )
-        return _Importer(directory, manifest, merge=merge).run()
+        importer = _Importer(directory, manifest, merge=merge)
+        summary = importer.run()
+        announce_items(importer.entity_ids.values())  # their published versions are new
+        return summary
