@@ -1,6 +1,6 @@
 """Feeds of news and reports per language: RSS 2.0 and Atom 1.0 (feedgen), JSON Feed 1.1.
 
-Items are read through the shared read path (``list_items`` on the live state), so a feed
+Items come from the published read model (``core.read``), so a feed
 shows exactly what public reads show: published translations whose time has come. A feed in
 a language carries only items published in that language (no fallback), so a feed reader
 never sees a German entry in an English feed. Entry ids are tag URIs built from the site's
@@ -24,12 +24,11 @@ from feedgen.feed import FeedGenerator
 from flask import request
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, select
 
-from ifm_api.core import db
-from ifm_api.core.content import ReadContext, ResourceSpec, list_items, visible
+from ifm_api.core.content import ReadContext, ResourceSpec
 from ifm_api.core.i18n import ALL, supported_languages
 from ifm_api.core.models import LIVE
+from ifm_api.core.read.public import _parse, feed_rows
 
 FeedFormat = Literal["rss", "atom", "json"]
 
@@ -174,17 +173,15 @@ def _as_datetime(value: date | datetime | None) -> datetime | None:
     return datetime.combine(value, time(), tzinfo=UTC)
 
 
-def _visible_since(spec: ResourceSpec, ctx: ReadContext, entity_ids: list[int]) -> dict[int, Any]:
-    """When each item's translation in the feed's language went public (one query)."""
-    if not entity_ids:
-        return {}
-    M, T = spec.model, spec.translation_model
-    rows = db.session().execute(
-        select(M.entity_id, T.visible_from)
-        .join(T, T.row_pk == M.pk)
-        .where(M.state == LIVE, M.entity_id.in_(entity_ids), T.lang == ctx.lang, visible(T, ctx))
-    )
-    return {entity_id: visible_from for entity_id, visible_from in rows}
+def _revived(source: FeedSource, item: dict[str, Any]) -> dict[str, Any]:
+    """A stored item's dates as dates again (they are ISO strings in its JSON)."""
+    for name in ("created_at", "updated_at", source.date_field):
+        value = item.get(name)
+        if isinstance(value, str):
+            item[name] = (
+                date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
+            )
+    return item
 
 
 def _plain_text(value: str) -> str:
@@ -241,16 +238,15 @@ def read_feed(spec: ResourceSpec, ctx: ReadContext, *, fmt: FeedFormat, limit: i
 
     Only items with a public translation in the feed's language are listed, and their texts
     never fall back; related items (authors) are read with fallback, since a person's name
-    does not depend on the language of their profile. Queries: those of one list page plus
-    one for publication times, whatever ``limit`` is.
+    does not depend on the language of their profile. One query, from the read model,
+    whatever ``limit`` is.
     """
     source = SOURCES[spec.key]
     ctx = replace(ctx, state=LIVE, fallback=True)
-    M, T = spec.model, spec.translation_model
-    in_language = exists().where(T.row_pk == M.pk, T.lang == ctx.lang, visible(T, ctx))
-    items, _total = list_items(spec, ctx, page=1, page_size=limit, extra_conditions=[in_language])
-    since = _visible_since(spec, ctx, [item["id"] for item in items])
-    entries = [_entry(source, ctx, item, since.get(item["id"])) for item in items]
+    entries = [
+        _entry(source, ctx, _revived(source, _parse(doc, ctx.api_root)), since)
+        for doc, since in feed_rows(spec, ctx, limit)
+    ]
     with force_locale(ctx.lang):
         title, description = str(source.title), str(source.description)
     return Feed(

@@ -3,7 +3,7 @@
 Each URL lists all language versions of its item as ``xhtml:link rel="alternate"
 hreflang`` (itself included, as search engines ask) plus ``x-default``, the version in the
 default language (or, when the item lacks one, the first configured language it has).
-One query per resource, whatever the number of items.
+One query over the read model, whatever the number of items.
 """
 
 from __future__ import annotations
@@ -13,12 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from lxml import etree
-from sqlalchemy import select
 
-from ifm_api.core import db
-from ifm_api.core.content import REGISTRY, ReadContext, ResourceSpec, visible
+from ifm_api.core.content import REGISTRY, ReadContext
 from ifm_api.core.i18n import supported_languages
-from ifm_api.core.models import LIVE
+from ifm_api.core.read.public import sitemap_rows
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 XHTML_NS = "http://www.w3.org/1999/xhtml"
@@ -33,30 +31,20 @@ class Version:
     lastmod: datetime
 
 
-def _versions(spec: ResourceSpec, ctx: ReadContext) -> list[list[Version]]:
-    """Per item (ordered by id), its published language versions."""
-    M, T = spec.model, spec.translation_model
-    rows = db.session().execute(
-        select(M.entity_id, M.updated_at, T.lang, T.slug, T.visible_from)
-        .join(T, T.row_pk == M.pk)
-        .where(M.state == LIVE, visible(T, ctx))
-        .order_by(M.entity_id, T.lang)
-    )
-    items: dict[int, list[Version]] = defaultdict(list)
-    for entity_id, updated_at, lang, slug, visible_from in rows:
-        url = ctx.web_url(spec, entity_id, lang, slug)
-        items[entity_id].append(Version(lang, url, max(updated_at, visible_from)))
+def read_sitemap(ctx: ReadContext) -> list[list[Version]]:
+    """Every published item of every resource (in registry order, by id), as its language
+    versions; one query over the read model."""
+    order = {spec.type: index for index, spec in enumerate(REGISTRY.values())}
+    rows = sorted(sitemap_rows(ctx.now), key=lambda r: (order.get(r[0], len(order)), r[1], r[2]))
+    items: dict[tuple[str, int], list[Version]] = defaultdict(list)
+    for type_, entity_id, lang, url, lastmod in rows:
+        items[(type_, entity_id)].append(Version(lang, url, lastmod))
     return list(items.values())
 
 
 def _x_default(versions: list[Version]) -> Version:
     order = {code: index for index, code in enumerate(supported_languages())}
     return min(versions, key=lambda v: order.get(v.lang, len(order)))
-
-
-def read_sitemap(ctx: ReadContext) -> list[list[Version]]:
-    """Every published item of every resource, as its language versions."""
-    return [versions for spec in REGISTRY.values() for versions in _versions(spec, ctx)]
 
 
 def render_sitemap(items: list[list[Version]]) -> bytes:

@@ -112,6 +112,29 @@ def find_by_slug(spec: ResourceSpec, ctx: ReadContext, slug: str) -> int:
     return found or 0
 
 
+def feed_rows(spec: ResourceSpec, ctx: ReadContext, limit: int) -> list[tuple[str, Any]]:
+    """The newest ``limit`` items with a public translation in ``ctx.lang`` (no fallback of
+    the item; its stored JSON and when that translation went public)."""
+    stmt = (
+        select(P.doc, P.own_from)
+        .where(P.type == spec.type, P.served_lang == ctx.lang, *visible_now(ctx))
+        .order_by(*_order(spec, None))
+        .limit(limit)
+    )
+    return [(doc, own_from) for doc, own_from in db.session().execute(stmt)]
+
+
+def sitemap_rows(now: Any) -> list[tuple[str, int, str, str, Any]]:
+    """(type, id, lang, website URL, lastmod) of every language version public at ``now``."""
+    stmt = select(P.type, P.entity_id, P.lang, P.web_url, P.lastmod).where(
+        P.slug.is_not(None),
+        P.lenient == true(),
+        P.visible_from <= now,
+        or_(P.visible_until.is_(None), P.visible_until > now),
+    )
+    return [tuple(row) for row in db.session().execute(stmt)]  # type: ignore[misc]
+
+
 # --- include -------------------------------------------------------------------------------
 
 
