@@ -550,3 +550,35 @@ def test_upgrade_from_the_previous_head_builds_the_read_model(other_database: st
     assert again.exit_code == 0 and "read model built" not in again.output
     with other.app_context():
         db.engine().dispose()
+
+
+# --- CORS ------------------------------------------------------------------------------------
+
+
+def test_cors_headers_on_every_one_of_ten_identical_requests(
+    database_url: str, media_root: Any, make_item
+):
+    from ifm_api import create_app
+    from ifm_api.config import load_settings
+
+    cors_app = create_app(
+        load_settings(
+            {
+                "DATABASE_URL": database_url,
+                "IFM_MEDIA_ROOT": str(media_root),
+                "IFM_CORS_ORIGINS": "https://front.example",
+            }
+        )
+    )
+    item = news(make_item, de="Für das Frontend")
+    client = cors_app.test_client()
+    for path in ("/api/v1/news?lang=de", f"/api/v1/news/{item}", "/feeds/news.rss"):
+        for _ in range(10):
+            response = client.get(path, headers={"Origin": "https://front.example"})
+            assert response.status_code == 200
+            assert response.headers["Access-Control-Allow-Origin"] == "https://front.example"
+            assert "Origin" in ", ".join(response.headers.getlist("Vary"))
+        for _ in range(3):
+            response = client.get(path, headers={"Origin": "https://evil.example"})
+            assert response.status_code == 200
+            assert "Access-Control-Allow-Origin" not in response.headers

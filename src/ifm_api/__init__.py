@@ -68,9 +68,16 @@ def _register_docs_assets(app: Flask) -> None:
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename, max_age=86400)
 
 
+def _vary_on_origin(response: Any) -> Any:
+    """With CORS on, a response differs by ``Origin`` (the CORS headers or not) even when one
+    origin is allowed, where flask-cors leaves ``Vary: Origin`` out: shared caches must know."""
+    response.vary.add("Origin")
+    return response
+
+
 def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     """Build the app; ``config`` overrides settings (a Settings object or Flask config keys)."""
-    from ifm_api.core import cache, db, errors, limits, origin
+    from ifm_api.core import db, errors, limits, origin
     from ifm_api.core.catalogs import prepare_translations
     from ifm_api.core.http import (
         IdConverter,
@@ -100,6 +107,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
             expose_headers=["ETag", "Link", "Content-Language", "Location"],
             allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
         )
+        app.after_request(_vary_on_origin)
 
     app.url_map.converters["int"] = IdConverter
     app.url_map.converters["string"] = app.url_map.converters["default"] = TextConverter
@@ -108,10 +116,8 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     _register_blueprints(api)
     _register_docs_assets(app)
     errors.init_app(app)
-    if settings.response_cache_bytes:
-        cache.init_app(app, max_bytes=settings.response_cache_bytes)
     app.register_error_handler(NotModified, not_modified_response)
-    # Outermost: who the request is addressed to is settled before the cache keys on it.
+    # Outermost: who the request is addressed to is settled before anything builds a URL.
     app.wsgi_app = origin.wrap(app.wsgi_app, settings)  # type: ignore[method-assign]
     limits.wrap(app)  # in front of all: an oversized request reaches nothing else
     return app

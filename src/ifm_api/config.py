@@ -32,8 +32,6 @@ Every variable (all optional; a `.env` file in the working directory may set the
   empty for none). Crops centre on the image's focal point. Default ``1:1``.
 - ``IFM_MEDIA_MAX_PIXELS``: largest accepted image (width x height); larger uploads, and
   decompression bombs beyond Pillow's own limit, are a 422. Default 40000000.
-- ``IFM_RESPONSE_CACHE_MB``: per-worker cache of public responses, in MiB (0 turns it off).
-  Default 64.
 - ``IFM_TIMEZONE``: the institute's time zone (IANA name): display dates and `year` filters
   of timestamps count days in it. Default ``Europe/Berlin``.
 - ``IFM_INSTITUTION_NAME``: the publisher/institution named in citations and linked data.
@@ -78,7 +76,6 @@ class Settings:
     cache_max_age: int
     max_upload_bytes: int
     secret_key: str
-    response_cache_bytes: int = 64 * 1024 * 1024
     timezone: str = "Europe/Berlin"
     public_url: str | None = None
     proxy_count: int = 0
@@ -273,7 +270,6 @@ def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settin
         "cache_max_age": _parse_int(env, "IFM_CACHE_MAX_AGE", 60),
         "max_upload_bytes": _parse_int(env, "IFM_MAX_UPLOAD_MB", 20, minimum=1) * 1024 * 1024,
         "secret_key": env.get("SECRET_KEY") or secrets.token_hex(32),
-        "response_cache_bytes": _parse_int(env, "IFM_RESPONSE_CACHE_MB", 64) * 1024 * 1024,
         "timezone": _parse_timezone(env.get("IFM_TIMEZONE") or "Europe/Berlin"),
         "public_url": _parse_public_url(env.get("IFM_PUBLIC_URL")),
         "proxy_count": _parse_int(env, "IFM_PROXY_COUNT", 0),

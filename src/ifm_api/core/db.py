@@ -130,9 +130,9 @@ def after_commit(callback: Callable[[], None]) -> None:
 def transaction() -> Iterator[Session]:
     """One unit of work: commit on success, roll back everything on any error.
 
-    Every write bumps the content version, which invalidates cached public responses, and
-    hands what it changed for the public to the subscribers of ``core.write.changes`` (the
-    read model first) before it commits.
+    Every write bumps the content version (the write lock), and hands what it changed for
+    the public to the subscribers of ``core.write.changes`` (the read model first) before it
+    commits.
     """
     from ifm_api.core.cache import bump_version
 
