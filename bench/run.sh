@@ -150,7 +150,7 @@ for N in $SIZES; do
     done
     etag="$(curl -s -D - -o /dev/null "$B${paths[0]}" | tr -d '\r' | awk -F': ' 'tolower($1)=="etag"{print $2}')"
     WRK_HEADER="If-None-Match: $etag" measure "$label ${names[0]} 304" "$B" "${paths[0]}" "$PIDF"
-    if [ "$ROTATE" = 1 ] && [ "$mode" = cached ]; then
+    if [ "$ROTATE" = 1 ]; then
       worker_rss "$label" cells
       for kind in list detail; do
         "$PY" "$HERE/probe.py" rotation --kind "$kind" --database-url "$url" > "$RUN/paths-$N-$kind.txt"

@@ -36,6 +36,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, func, select, t
 from sqlalchemy.engine import make_url
 
 from ifm_api.core.models import DRAFT, LIVE, ContentEntity, ContentLink
+from ifm_api.core.read.model import FORMAT as READ_MODEL_FORMAT
 from ifm_api.core.text import clean_html, make_slug, nfc
 from ifm_api.migrate import alembic_config, upgrade
 from ifm_api.news.models import NewsItem, NewsItemTranslation
@@ -171,7 +172,13 @@ def marker_path(url: str) -> Path:
 
 def wanted_marker(n: int, seed: int, url: str) -> dict[str, Any]:
     heads = sorted(ScriptDirectory.from_config(alembic_config(url)).get_heads())
-    return {"format": FORMAT, "n": n, "seed": seed, "schema": heads}
+    return {
+        "format": FORMAT,
+        "read_model": READ_MODEL_FORMAT,
+        "n": n,
+        "seed": seed,
+        "schema": heads,
+    }
 
 
 def is_current(url: str, marker: dict[str, Any]) -> bool:
@@ -496,6 +503,23 @@ def _engine(url: str) -> Engine:
     return engine
 
 
+def build_read_model(url: str, *, log: Any = print) -> None:
+    """What ``ifm-api db upgrade`` does after a migration: the published read model of
+    everything seeded (rendered by the product, with the server's default settings)."""
+    from ifm_api import create_app
+    from ifm_api.config import load_settings
+    from ifm_api.core import db
+    from ifm_api.core.read.build import rebuild
+
+    started = time.monotonic()
+    app = create_app(load_settings({"DATABASE_URL": url, "IFM_MEDIA_ROOT": str(RUN_DIR / "media")}))
+    with app.app_context():
+        with db.transaction() as session:
+            rows = rebuild(session)
+        db.engine().dispose()
+    log(f"seed: read model built, {rows} rows, {time.monotonic() - started:.0f} s")
+
+
 def seed(n: int, seed_value: int, url: str, *, log: Any = print) -> None:
     """Fill a fresh, migrated database."""
     upgrade(url)
@@ -516,6 +540,7 @@ def seed(n: int, seed_value: int, url: str, *, log: Any = print) -> None:
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             _fix_sequences(conn)
+    build_read_model(url, log=log)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(text("VACUUM ANALYZE"))  # what autovacuum does soon after a bulk load
