@@ -1,0 +1,94 @@
+"""The cost of a write with the read model: a plain edit + publish of one news item, and the
+rename + publish of the person most news items embed (all of them re-rendered in the same
+transaction). Runs on a copy of a seeded SQLite database (bench/run/db-N.sqlite3).
+
+    .venv/bin/python bench/write_cost.py 1000
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from ifm_api import create_app
+from ifm_api.config import load_settings
+from ifm_api.core import db
+from ifm_api.core.content import REGISTRY
+from ifm_api.core.editing import get_entity, publish_item, update_item
+from ifm_api.core.models import LIVE, ContentEntity, ContentLink
+from ifm_api.core.read.model import PublicItem
+
+RUN = Path(__file__).resolve().parent / "run"
+
+
+def edit_and_publish(resource: str, entity_id: int, data: dict) -> float:
+    spec = REGISTRY[resource]
+    started = time.perf_counter()
+    with db.transaction():
+        entity = get_entity(spec, entity_id)
+        update_item(spec, entity, data, expected_version=entity.version, author="bench")
+        publish_item(
+            spec,
+            entity,
+            languages=None,
+            publish_at=None,
+            expected_version=entity.version,
+            author="bench",
+        )
+    return time.perf_counter() - started
+
+
+def main(n: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "db.sqlite3"
+        shutil.copy(RUN / f"db-{n}.sqlite3", copy)
+        app = create_app(
+            load_settings({"DATABASE_URL": f"sqlite:///{copy}", "IFM_MEDIA_ROOT": tmp})
+        )
+        with app.app_context():
+            session = db.session()
+            news_ids = list(
+                session.scalars(
+                    select(ContentEntity.id).where(ContentEntity.type == "news").limit(7)
+                )
+            )
+            times = [
+                edit_and_publish(
+                    "news", entity_id, {"translations": {"de": {"teaser": f"Neu {i}"}}}
+                )
+                for i, entity_id in enumerate(news_ids)
+            ]
+            median = statistics.median(times) * 1000
+            print(
+                f"N={n} edit+publish of one news item: median {median:.0f} ms "
+                f"(min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}, {len(times)} writes)"
+            )
+            person, embedded = session.execute(
+                select(ContentLink.target_id, func.count(func.distinct(ContentLink.source_id)))
+                .join(ContentEntity, ContentEntity.id == ContentLink.source_id)
+                .where(ContentLink.source_state == LIVE, ContentLink.relation == "people")
+                .group_by(ContentLink.target_id)
+                .order_by(func.count(func.distinct(ContentLink.source_id)).desc())
+                .limit(1)
+            ).one()
+            took = edit_and_publish("people", person, {"family_name": "Umbenannt"})
+            session.close()
+            shown = db.session().scalar(
+                select(func.count(func.distinct(PublicItem.entity_id))).where(
+                    PublicItem.type == "news", PublicItem.doc.contains("Umbenannt")
+                )
+            )
+            print(
+                f"N={n} rename + publish of a person {embedded} news items embed: {took:.2f} s, "
+                f"{shown} news items show the new name when it returns"
+            )
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]))
