@@ -222,7 +222,3 @@ def linked_item(spec: ResourceSpec, ctx: ReadContext, fetch: Fetch) -> dict[str,
     """The public item (relations embedded) behind a JSON-LD / citation response."""
     one_language(ctx)
     return fetch(with_all_relations(spec, ctx))
-
-
-def requested_format() -> str | None:
-    return request.args.get("format") or None
