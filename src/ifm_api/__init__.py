@@ -134,6 +134,7 @@ def _register_blueprints(api: Api) -> None:
     from ifm_api.projects.routes import blp as projects
     from ifm_api.reports.routes import blp as reports
     from ifm_api.research_areas.routes import blp as research_areas
+    from ifm_api.search.routes import blp as search
     from ifm_api.tokens.routes import blp as tokens
 
     for blueprint in (
@@ -148,5 +149,6 @@ def _register_blueprints(api: Api) -> None:
         redirects,
         feeds,
         ops,
+        search,
     ):
         api.register_blueprint(blueprint)

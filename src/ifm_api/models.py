@@ -18,6 +18,8 @@ from ifm_api.people.models import Person, PersonTranslation
 from ifm_api.projects.models import Project, ProjectTranslation
 from ifm_api.reports.models import Report, ReportFile, ReportTranslation
 from ifm_api.research_areas.models import ResearchArea, ResearchAreaTranslation
+from ifm_api.search.index import include_name
+from ifm_api.search.models import SearchEntry
 
 metadata = Base.metadata
 
@@ -46,6 +48,8 @@ __all__ = [
     "ResearchArea",
     "ResearchAreaTranslation",
     "Revision",
+    "SearchEntry",
     "SlugRedirect",
+    "include_name",
     "metadata",
 ]

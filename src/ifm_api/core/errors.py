@@ -57,6 +57,10 @@ DETAILS: dict[str, Any] = {
         "Unknown query parameter %(names)s. Parameters of this endpoint: %(allowed)s."
     ),
     "invalid_include": _l("Cannot include %(value)s; possible: %(allowed)s."),
+    "search_not_here": _l(
+        "`q` searches public items in one language: not with `lang=all`, working copies "
+        "(`version=draft`, `status=`) or citation formats."
+    ),
     "media_not_found": _l("No file with id %(id)s."),
     "not_found": _l("The requested resource was not found."),
     "item_not_found": _l("No %(resource)s item with id %(id)s."),

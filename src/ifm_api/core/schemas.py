@@ -20,6 +20,7 @@ from marshmallow import (
 from ifm_api.core.i18n import supported_languages
 from ifm_api.core.messages import N_
 from ifm_api.core.text import MAX_SLUG, nfc
+from ifm_api.search.params import LIST_Q_DESCRIPTION, search_param
 
 MAX_PAGE_SIZE = 100
 DB_INT_MAX = 2**31 - 1  # ids and page numbers beyond the databases' INTEGER are a 400/404
@@ -159,6 +160,7 @@ class ListArgs(ReadArgs):
         validate=validate.OneOf(PUBLICATION_STATUSES),
         metadata={"description": STATUS_DESCRIPTION},
     )
+    q = search_param(LIST_Q_DESCRIPTION)
 
 
 def id_filter(description: str) -> fields.Integer:

@@ -46,6 +46,7 @@ from ifm_api.core.schemas import (
 )
 from ifm_api.linked_data import service as linked_data
 from ifm_api.linked_data.service import JSONLD
+from ifm_api.search import service as search_service
 
 API_PREFIX = "/api/v1"
 NOT_ACCEPTABLE = "`Accept` names no representation offered (JSON, JSON-LD, citations)."
@@ -221,6 +222,8 @@ def content_blueprint(
             publication = args.get("status") if args.get("status") in PUBLICATION_STATUSES else None
             filters = {**args, "status": None if publication else args.get("status")}
             filters["today"] = ctx.now.date()
+            if args.get("q") is not None:
+                search_service.check_list_query(ctx, bibliography=bibliography)
             if ctx.state == LIVE and not bibliography:
                 return _public_list(ctx, args, filters)
             items, total = list_items(
@@ -261,9 +264,20 @@ def content_blueprint(
 
     def _public_list(ctx: ReadContext, args: dict[str, Any], filters: dict[str, Any]) -> Any:
         page, page_size = args["page"], args["page_size"]
-        rows, total = list_rows(
-            spec, ctx, page=page, page_size=page_size, sort=args["sort"], filters=filters
-        )
+        if args.get("q") is not None:
+            rows, total = search_service.list_rows(
+                spec,
+                ctx,
+                args["q"],
+                page=page,
+                page_size=page_size,
+                sort=args["sort"] if "sort" in request.args else None,
+                filters=filters,
+            )
+        else:
+            rows, total = list_rows(
+                spec, ctx, page=page, page_size=page_size, sort=args["sort"], filters=filters
+            )
         pages = math.ceil(total / page_size) if total else 0
         meta = {"page": page, "page_size": page_size, "total": total, "pages": pages}
         include = ctx.include if ctx.lang != ALL else frozenset()

@@ -45,6 +45,7 @@ from ifm_api.core.read.model import (
     ReadModelState,
 )
 from ifm_api.core.write import changes as write_changes
+from ifm_api.search.index import index_rows
 
 # What the renderer is given as the API root; replaced by API_ROOT in the stored text. Random
 # per process, so no content can contain it.
@@ -377,6 +378,7 @@ def _insert(session: Session, rows: list[tuple[dict[str, Any], list[dict[str, An
         insert(PublicItem).returning(PublicItem.id, sort_by_parameter_order=True),
         [values for values, _links in rows],
     ).all()
+    index_rows(session, ids, [values for values, _links in rows])
     links = [
         {"item_id": item_id, "target_id": None, "name": None, **link}
         for item_id, (_values, item_links) in zip(ids, rows, strict=True)

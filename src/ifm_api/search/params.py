@@ -1,0 +1,42 @@
+"""The ``q`` query parameter: capped and checked before any query is built."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate
+
+from ifm_api.core.messages import N_
+from ifm_api.search.text import MAX_QUERY_CHARS, MAX_QUERY_WORDS, query_words
+
+NO_WORDS = N_("No word to search for.")
+TOO_MANY_WORDS = N_("At most {max} words.")
+Q_DESCRIPTION = (
+    f"Search words (at most {MAX_QUERY_CHARS} characters and {MAX_QUERY_WORDS} words); every "
+    "word must be found. Case and diacritics fold (ä = ae = a, ß = ss), words are stemmed "
+    "(German and English Snowball) and match as prefixes, so `Integr` and `Integration` find "
+    "`Integrationsmanagement`. Anything but letters and digits separates words (no operator "
+    "syntax). Title and name matches rank above the other texts, then newer items."
+)
+
+LIST_Q_DESCRIPTION = (
+    f"{Q_DESCRIPTION} With `q`, the default `sort` is relevance (and a `sort` given orders "
+    "the matches); only for public one-language reads (not `lang=all`, working copies or "
+    "citation formats)."
+)
+
+
+def _has_words(value: str) -> None:
+    found = query_words(value)
+    if not found:
+        raise ValidationError(NO_WORDS)
+    if len(found) > MAX_QUERY_WORDS:
+        raise ValidationError(TOO_MANY_WORDS.format(max=MAX_QUERY_WORDS))
+
+
+def search_param(description: str = Q_DESCRIPTION, **kwargs: Any) -> fields.String:
+    return fields.String(
+        validate=[validate.Length(max=MAX_QUERY_CHARS), _has_words],
+        metadata={"description": description},
+        **kwargs,
+    )

@@ -1,0 +1,155 @@
+"""Words as the search index and the queries see them: folded, stemmed, prefix-matched.
+
+Both databases get the same tokens from here (written at write time, the query's computed
+the same way at read time), so SQLite FTS5 and PostgreSQL ``tsvector`` find the same items:
+
+* case and diacritics fold (``Müller`` = ``muller``), ``ß`` = ``ss``, and the German
+  transcriptions ``ae``/``oe``/``ue`` = ``a``/``o``/``u`` (``Mueller`` = ``Muller``); the
+  index holds a word with and without that last step, so English words keep their own;
+* ``stst`` = ``st`` (Selbst(st)ändigkeit) and three equal letters = two (Schiff(f)ahrt);
+* Snowball stems (PyStemmer) of the text's language in the index; a query word is matched by
+  its stems in every configured language, since a fallback row holds another language's text;
+* every query word of at least ``PREFIX_MIN`` characters matches as a prefix: the last word
+  as typed (``Integr``), and compounds by their first part (``Integration`` finds
+  ``Integrationsmanagement``).
+
+A query is only words (letters and digits): whatever else is typed, FTS operators included,
+separates words and is never FTS syntax.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache
+
+import Stemmer
+
+WORD = re.compile(r"[^\W_]+")
+TRIPLE = re.compile(r"(.)\1\1")
+DIGRAPH = re.compile(r"(?<=[aou])e")
+PREFIX_MIN = 3
+MAX_QUERY_CHARS = 200
+MAX_QUERY_WORDS = 20
+# Snowball algorithm per language code (a configured language without one is not stemmed).
+ALGORITHMS = {
+    "da": "danish", "de": "german", "en": "english", "es": "spanish", "fi": "finnish",
+    "fr": "french", "it": "italian", "nl": "dutch", "no": "norwegian", "pl": "polish",
+    "pt": "portuguese", "ru": "russian", "sv": "swedish", "tr": "turkish",
+}  # fmt: skip
+
+
+@cache
+def stemmer(lang: str | None) -> Stemmer.Stemmer | None:
+    algorithm = ALGORITHMS.get((lang or "").split("-")[0])
+    return Stemmer.Stemmer(algorithm) if algorithm else None
+
+
+def fold(word: str) -> str:
+    """Lower case without diacritics, ``ß`` as ``ss``, ``stst`` as ``st``, no triple letters."""
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return TRIPLE.sub(r"\1\1", plain.replace("stst", "st"))
+
+
+def undigraph(folded: str) -> str:
+    """``ae``/``oe``/``ue`` as ``a``/``o``/``u`` (how ä/ö/ü are typed without umlauts)."""
+    return DIGRAPH.sub("", folded)
+
+
+def words(text: str) -> Iterator[re.Match[str]]:
+    return WORD.finditer(text)
+
+
+def forms(word: str, langs: Iterable[str | None]) -> set[str]:
+    """A word's folded forms and their stems in ``langs``."""
+    folded = fold(word)
+    variants = {folded, undigraph(folded)}
+    found = set(variants)
+    for lang in langs:
+        stem = stemmer(lang)
+        if stem is not None:
+            found.update(stem.stemWords(list(variants)))
+    found.discard("")
+    return found
+
+
+def index_tokens(texts: Iterable[str], lang: str | None) -> set[str]:
+    """The tokens of some text in ``lang``, as the index stores them."""
+    tokens: set[str] = set()
+    for text in texts:
+        for match in words(text):
+            tokens |= forms(match.group(), (lang,))
+    return tokens
+
+
+@dataclass(frozen=True, order=True)
+class Alternative:
+    token: str
+    prefix: bool
+
+    def matches(self, token: str) -> bool:
+        return token.startswith(self.token) if self.prefix else token == self.token
+
+
+@dataclass(frozen=True)
+class Query:
+    """Every word must match (AND); a word matches by any of its alternatives (OR)."""
+
+    terms: tuple[tuple[Alternative, ...], ...]
+
+    def tokens(self) -> list[Alternative]:
+        return [alt for term in self.terms for alt in term]
+
+    def fts5(self) -> str:
+        """The FTS5 MATCH expression: quoted tokens only, so nothing typed is syntax."""
+        return " AND ".join(
+            "(" + " OR ".join(f'"{a.token}"' + ("*" if a.prefix else "") for a in term) + ")"
+            for term in self.terms
+        )
+
+    def tsquery(self, *, any_term: bool = False) -> str:
+        """The PostgreSQL ``tsquery`` text (cast, not parsed: the lexemes are ours)."""
+        if any_term:
+            return " | ".join(_lexeme(a) for a in self.tokens())
+        return " & ".join("(" + " | ".join(_lexeme(a) for a in term) + ")" for term in self.terms)
+
+
+def _lexeme(alt: Alternative) -> str:
+    return f"'{alt.token}'" + (":*" if alt.prefix else "")
+
+
+def query_words(text: str) -> list[str]:
+    return [match.group() for match in words(text)]
+
+
+def parse_query(text: str, langs: Iterable[str]) -> Query:
+    """The query of what a visitor typed (already checked for length and word count)."""
+    languages = tuple(langs)
+    terms: list[tuple[Alternative, ...]] = []
+    for word in query_words(text):
+        term = _alternatives(forms(word, languages))
+        if term not in terms:
+            terms.append(term)
+    return Query(tuple(terms))
+
+
+def _alternatives(found: set[str]) -> tuple[Alternative, ...]:
+    """The forms as alternatives, without those a shorter prefix alternative covers."""
+    alts = sorted(Alternative(f, len(f) >= PREFIX_MIN) for f in found)
+    kept = [
+        alt
+        for alt in alts
+        if not any(
+            o.prefix and o.token != alt.token and alt.token.startswith(o.token) for o in alts
+        )
+    ]
+    return tuple(kept)
+
+
+def marks(word: str, query: Query, lang: str | None) -> bool:
+    """Whether a word of a text in ``lang`` is one the query matched (for highlights)."""
+    tokens = forms(word, (lang,))
+    return any(alt.matches(token) for alt in query.tokens() for token in tokens)
