@@ -48,5 +48,7 @@ forwarded_allow_ips = ""
 secure_scheme_headers: dict[str, str] = {}
 forwarder_headers = ""
 
-accesslog = "-"
+# The app writes one line per request itself (IFM_LOG_FORMAT=json for JSON lines, with the
+# request id, route and token name): gunicorn's own access log would only repeat it.
+accesslog = None
 errorlog = "-"

@@ -60,6 +60,8 @@ def app(database_url: str, media_root: Path) -> Flask:
         "IFM_MEDIA_ROOT": str(media_root),
         "IFM_SITE_URL": "https://www.ifm.example",
         "IFM_CACHE_MAX_AGE": "60",
+        # Rate limits are tested in tests/test_rate_limits.py, with apps of their own.
+        "IFM_RATELIMIT_ENABLED": "0",
     }
     application = create_app(load_settings(env))
     application.config["TESTING"] = True

@@ -120,6 +120,9 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     # Outermost: who the request is addressed to is settled before anything builds a URL.
     app.wsgi_app = origin.wrap(app.wsgi_app, settings)  # type: ignore[method-assign]
     limits.wrap(app)  # in front of all: an oversized request reaches nothing else
+    from ifm_api import ops
+
+    ops.init_app(app, settings)  # request ids, logs, headers, rate limits: around all of it
     return app
 
 

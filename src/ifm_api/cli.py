@@ -236,6 +236,13 @@ def openapi_write(file: Path) -> None:
 @with_appcontext
 def serve(host: str, port: int) -> None:
     """Run the development server (production: gunicorn wsgi:app)."""
-    from werkzeug.serving import run_simple
+    from werkzeug.serving import WSGIRequestHandler, run_simple
 
-    run_simple(host, port, current_app._get_current_object(), threaded=True)
+    class QuietHandler(WSGIRequestHandler):
+        """The app logs every request itself (``ifm_api.access``), with its id."""
+
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            pass
+
+    app = current_app._get_current_object()
+    run_simple(host, port, app, threaded=True, request_handler=QuietHandler)

@@ -40,6 +40,22 @@ Every variable (all optional; a `.env` file in the working directory may set the
 - ``IFM_CITATION_STYLE``: default CSL style of formatted citations, one of the shipped
   styles ``apa`` and ``german-council-of-economic-experts``. Default ``apa``.
 - ``SECRET_KEY``: Flask secret. Default: random per process (fine, the API has no sessions).
+- ``IFM_LOG_LEVEL``: level of the API's logs (``DEBUG``, ``INFO``, ``WARNING``, ``ERROR``).
+  Default ``INFO``.
+- ``IFM_LOG_FORMAT``: ``text`` (readable lines, the default, for ``make run``) or ``json`` (one
+  JSON object per line on stderr, for production): one line per request with time,
+  request id, method, path, query, status, duration, bytes, token name and client address.
+- ``IFM_RATELIMIT_ENABLED``: ``0`` turns every rate limit off. Default ``1``.
+- ``IFM_RATELIMIT_AUTH``: failed authentications (a presented token that is unknown, expired
+  or revoked) allowed per client address, e.g. ``20/minute`` (flask-limiter's notation;
+  several with ``;``). Over it, every request with a token from that address is a 429 until
+  the window passes. Default ``20/minute``.
+- ``IFM_RATELIMIT_WRITES``: writes (POST, PUT, PATCH, DELETE) allowed per token. Default
+  ``600/minute``.
+- ``IFM_RATELIMIT_STORAGE_URL``: where the counters live: ``memory://`` (per process, the
+  default) or ``redis://host:6379/0``, so one limit holds across every worker and machine.
+- ``IFM_METRICS_TOKEN``: the bearer token that ``GET /metrics`` (Prometheus) asks for.
+  Default unset: ``/metrics`` answers 404, so it is never open by accident.
 """
 
 from __future__ import annotations
@@ -85,6 +101,13 @@ class Settings:
     institution_name: str = DEFAULT_INSTITUTION
     institution_place: str = "Mannheim"
     citation_style: str = "apa"
+    log_level: str = "INFO"
+    log_format: str = "text"
+    ratelimit_enabled: bool = True
+    ratelimit_auth: str = "20/minute"
+    ratelimit_writes: str = "600/minute"
+    ratelimit_storage_url: str = "memory://"
+    metrics_token: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -245,6 +268,82 @@ def _parse_database_url(raw: str | None) -> str:
     return raw
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOG_FORMATS = ("text", "json")
+
+
+def _parse_choice(name: str, raw: str, choices: tuple[str, ...]) -> str:
+    if raw not in choices:
+        raise ConfigError(f"{name}: one of {', '.join(choices)}, not {raw!r}")
+    return raw
+
+
+def _parse_flag(name: str, raw: str | None, default: bool) -> bool:
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name}: expected 1 or 0, got {raw!r}")
+
+
+def _parse_rate_limit(name: str, raw: str | None, default: str) -> str:
+    """flask-limiter's notation (``20/minute``, ``100 per hour;5/second``), checked now."""
+    from limits import parse_many
+
+    value = (raw or "").strip() or default
+    try:
+        parse_many(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: not a rate limit: {value!r} (e.g. 20/minute)") from exc
+    return value
+
+
+def _parse_storage_url(raw: str | None) -> str:
+    value = (raw or "").strip() or "memory://"
+    if not value.startswith(("memory://", "redis://", "rediss://", "redis+unix://")):
+        raise ConfigError(
+            f"IFM_RATELIMIT_STORAGE_URL: memory:// or redis://host:port/db, not {value!r}"
+        )
+    return value
+
+
+def _parse_metrics_token(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    if len(raw) < 16 or not raw.isascii() or not raw.isprintable() or " " in raw:
+        raise ConfigError(
+            "IFM_METRICS_TOKEN: at least 16 printable ASCII characters, no spaces "
+            "(e.g. from `openssl rand -hex 24`)"
+        )
+    return raw
+
+
+def _ops_settings(env: dict[str, str]) -> dict[str, Any]:
+    """Logging, rate limits and metrics (issue 12)."""
+    return {
+        "log_level": _parse_choice(
+            "IFM_LOG_LEVEL", (env.get("IFM_LOG_LEVEL") or "INFO").upper(), LOG_LEVELS
+        ),
+        "log_format": _parse_choice(
+            "IFM_LOG_FORMAT", (env.get("IFM_LOG_FORMAT") or "text").lower(), LOG_FORMATS
+        ),
+        "ratelimit_enabled": _parse_flag(
+            "IFM_RATELIMIT_ENABLED", env.get("IFM_RATELIMIT_ENABLED"), True
+        ),
+        "ratelimit_auth": _parse_rate_limit(
+            "IFM_RATELIMIT_AUTH", env.get("IFM_RATELIMIT_AUTH"), "20/minute"
+        ),
+        "ratelimit_writes": _parse_rate_limit(
+            "IFM_RATELIMIT_WRITES", env.get("IFM_RATELIMIT_WRITES"), "600/minute"
+        ),
+        "ratelimit_storage_url": _parse_storage_url(env.get("IFM_RATELIMIT_STORAGE_URL")),
+        "metrics_token": _parse_metrics_token(env.get("IFM_METRICS_TOKEN")),
+    }
+
+
 def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settings:
     """Read and validate the settings; raise ConfigError naming the bad variable.
 
@@ -279,6 +378,7 @@ def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settin
         "institution_name": env.get("IFM_INSTITUTION_NAME") or DEFAULT_INSTITUTION,
         "institution_place": env.get("IFM_INSTITUTION_PLACE") or "Mannheim",
         "citation_style": _parse_citation_style(env.get("IFM_CITATION_STYLE") or "apa"),
+        **_ops_settings(env),
     }
     values.update(overrides)
     return Settings(**values)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -32,9 +33,19 @@ def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
+@cache
+def migration_heads() -> frozenset[str]:
+    """The newest revision(s) of the shipped migrations (read once per process)."""
+    return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+
+
+def migration_head() -> str:
+    return ",".join(sorted(migration_heads()))
+
+
 def database_is_current() -> bool:
     engine = db.engine()
-    heads = set(ScriptDirectory.from_config(alembic_config(str(engine.url))).get_heads())
+    heads = migration_heads()
     try:
         with engine.connect() as connection:
             current = set(MigrationContext.configure(connection).get_current_heads())

@@ -41,6 +41,9 @@ def problem_bytes(status: int, reason: str, message: str) -> bytes:
         "Content-Type: application/problem+json\r\n"
         "Content-Language: en\r\n"
         "Cache-Control: no-store\r\n"
+        "X-Content-Type-Options: nosniff\r\n"
+        "Referrer-Policy: strict-origin-when-cross-origin\r\n"
+        "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n"
         f"Content-Length: {len(body)}\r\n\r\n"
     )
     return head.encode("latin-1") + body

@@ -123,6 +123,9 @@ DETAILS: dict[str, Any] = {
     "redirect_rule_not_found": _l("No redirect rule with id %(id)s."),
     "redirect_exists": _l("The path %(path)s redirects already."),
     "too_many_requests": _l("Too many requests; slow down."),
+    "rate_limited": _l(
+        "Too many requests from this client or with this token. Try again in %(seconds)s seconds."
+    ),
     "internal_error": _l("An unexpected error occurred. It has been logged."),
     "not_ready": _l("The database is not reachable or not migrated."),
 }
@@ -212,6 +215,9 @@ def problem_response(
             "detail": str(detail) % dict(detail_args or {}),
             "instance": request.path,
         }
+        request_id = request.environ.get("ifm.request_id")
+        if request_id:
+            body["request_id"] = request_id
         if errors:
             body["errors"] = {
                 path: [translate_message(m) for m in msgs] for path, msgs in errors.items()
@@ -316,6 +322,7 @@ def _handle_http_exception(error: HTTPException) -> Response:
 def _handle_unexpected(error: Exception) -> Response:
     if isinstance(error, HTTPException):
         return _handle_http_exception(error)
+    # The record carries the request id (ops.logs), as does the client's problem document.
     log.exception("unexpected error on %s %s", request.method, request.path)
     return problem_response(500, "internal_error")
 

@@ -316,6 +316,12 @@ class ProblemSchema(Schema):
     status = fields.Integer(required=True)
     detail = fields.String(required=True)
     instance = fields.String(metadata={"description": "The request's path."})
+    request_id = fields.String(
+        metadata={
+            "description": "The request's `X-Request-ID` (the one sent when well-formed, else "
+            "a new one): quote it when reporting a problem, the logs carry it."
+        }
+    )
     errors = fields.Dict(
         keys=fields.String(),
         values=fields.List(fields.String()),
