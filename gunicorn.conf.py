@@ -19,6 +19,13 @@ Forwarded headers: gunicorn is told to trust no peer for `X-Forwarded-*` (it wou
 """
 
 import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+# Metrics of every worker, summed at each scrape of /metrics (prometheus-client's multiprocess
+# mode): set before any worker imports prometheus_client. An operator may name the directory.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="ifm-metrics-"))
 
 from ifm_api.serving import answer_errors_with_problems
 
@@ -52,3 +59,16 @@ forwarder_headers = ""
 # request id, route and token name): gunicorn's own access log would only repeat it.
 accesslog = None
 errorlog = "-"
+
+
+def on_starting(_server: Any) -> None:
+    """Counters start at zero with the server, not with what a previous one left behind."""
+    for stale in Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(_server: Any, worker: Any) -> None:
+    """A replaced worker's counters stay in the sums; its live gauges go."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
