@@ -288,7 +288,9 @@ def read_urls(
 def snapshot(client: FlaskClient, urls: list[tuple[str, bool]], token: dict[str, str]) -> dict:
     result = {}
     for url, as_editor in urls:
-        response = client.get(url, headers=token if as_editor else {})
+        # One request id for all: problem documents carry it (``request_id``).
+        sent = {**(token if as_editor else {}), "X-Request-ID": "snapshot"}
+        response = client.get(url, headers=sent)
         headers = {name: response.headers.get(name) for name in COMPARED_HEADERS}
         result[(url, as_editor)] = (response.status_code, headers, response.get_data())
     return result
