@@ -139,6 +139,7 @@ def _register_blueprints(api: Api) -> None:
     from ifm_api.research_areas.routes import blp as research_areas
     from ifm_api.search.routes import blp as search
     from ifm_api.tokens.routes import blp as tokens
+    from ifm_api.translation.routes import blp as translation
 
     for blueprint in (
         news,
@@ -153,5 +154,6 @@ def _register_blueprints(api: Api) -> None:
         feeds,
         ops,
         search,
+        translation,
     ):
         api.register_blueprint(blueprint)

@@ -20,6 +20,7 @@ from ifm_api.reports.models import Report, ReportFile, ReportTranslation
 from ifm_api.research_areas.models import ResearchArea, ResearchAreaTranslation
 from ifm_api.search.index import include_name
 from ifm_api.search.models import SearchEntry
+from ifm_api.translation.models import FieldChange
 
 metadata = Base.metadata
 
@@ -29,6 +30,7 @@ __all__ = [
     "ContentEntity",
     "ContentLink",
     "ContentState",
+    "FieldChange",
     "LegacySource",
     "Media",
     "MediaTranslation",

@@ -40,6 +40,8 @@ from ifm_api.core.models import (
 )
 from ifm_api.core.text import clean_html, make_slug, nfc
 from ifm_api.core.write.changes import public_change
+from ifm_api.translation.service import item_translation_status
+from ifm_api.translation.tracking import record_changes
 
 ROW_BOOKKEEPING = frozenset({"pk", "entity_id", "state", "updated_at"})
 TRANSLATION_BOOKKEEPING = frozenset({"pk", "row_pk", "state", "lang", "visible_from"})
@@ -116,8 +118,11 @@ def publication_state(spec: ResourceSpec, entity_id: int) -> dict[str, dict[str,
     return states
 
 
-def editing_representation(spec: ResourceSpec, entity: ContentEntity) -> dict[str, Any]:
-    """The working copy in the write shape, with version and per-language publication."""
+def editing_representation(
+    spec: ResourceSpec, entity: ContentEntity, *, with_translation_status: bool = True
+) -> dict[str, Any]:
+    """The working copy in the write shape, with version and per-language publication and
+    translation status (revisions snapshot the content without the latter)."""
     row = load_row(spec, entity.id, DRAFT)
     item = render_all_languages(spec, _edit_context(DRAFT), row, entity, _links(entity.id, DRAFT))
     item = item or {"id": entity.id, "type": spec.type, "translations": {}}
@@ -126,6 +131,8 @@ def editing_representation(spec: ResourceSpec, entity: ContentEntity) -> dict[st
     item["updated_by"] = entity.updated_by
     item["updated_at"] = entity.updated_at
     item["publication"] = publication_state(spec, entity.id)
+    if with_translation_status:
+        item["translation_status"] = item_translation_status(spec, entity.id)
     return item
 
 
@@ -205,10 +212,16 @@ def _assign_slug(
 
 
 def _apply_translations(
-    spec: ResourceSpec, row: Any, given: Mapping[str, Any], entity_id: int
+    spec: ResourceSpec,
+    row: Any,
+    given: Mapping[str, Any],
+    entity_id: int,
+    impact: str | None = None,
 ) -> None:
     existing = {t.lang: t for t in row.translations}
     errors: dict[str, list[str]] = {}
+    changed: dict[str, set[str]] = {}
+    removed: list[str] = []
     for lang, values in given.items():
         if lang not in supported_languages():
             errors[f"translations.{lang}"] = [N_("Unsupported language.")]
@@ -216,6 +229,7 @@ def _apply_translations(
         if values is None:
             if lang in existing:
                 row.translations.remove(existing[lang])
+                removed.append(lang)
             continue
         translation = existing.get(lang)
         if translation is None:
@@ -226,6 +240,7 @@ def _apply_translations(
             for name in spec.translated_fields:
                 setattr(translation, name, None)
             row.translations.append(translation)
+            changed[lang] = set(spec.translated_fields)
         for name in spec.translated_fields:
             if name in values:
                 value = values[name]
@@ -233,6 +248,8 @@ def _apply_translations(
                     value = clean_html(value)
                 if name in spec.required_translated and not value:
                     errors[f"translations.{lang}.{name}"] = [N_("Field may not be empty.")]
+                if getattr(translation, name) != value:
+                    changed.setdefault(lang, set()).add(name)
                 setattr(translation, name, value)
     if errors:
         raise ValidationFailed(errors=errors)
@@ -240,6 +257,7 @@ def _apply_translations(
         raise ValidationFailed(errors={"translations": [N_("At least one translation is needed.")]})
     for translation in row.translations:
         _assign_slug(spec, row, translation, given.get(translation.lang) or {}, entity_id)
+    record_changes(entity_id, changed, removed, impact=impact)
 
 
 def _link_rows(relation: Relation, value: Any) -> list[dict[str, Any]]:
@@ -329,6 +347,7 @@ def _apply(spec: ResourceSpec, row: Any, entity_id: int, data: Mapping[str, Any]
 
 
 def _apply_body(spec: ResourceSpec, row: Any, entity_id: int, data: dict[str, Any]) -> None:
+    impact = data.pop("translation_impact", None)
     _check_targets(spec, data)
     for name in _column_names(spec.model, ROW_BOOKKEEPING):
         if name in data:
@@ -338,7 +357,7 @@ def _apply_body(spec: ResourceSpec, row: Any, entity_id: int, data: dict[str, An
     if spec.before_save:
         spec.before_save(row)
     if "translations" in data:
-        _apply_translations(spec, row, data["translations"], entity_id)
+        _apply_translations(spec, row, data["translations"], entity_id, impact)
     for relation in spec.relations:
         if relation.name in data:
             _replace_links(
@@ -359,7 +378,7 @@ def write_revision(
         session.scalar(select(func.max(Revision.number)).where(Revision.entity_id == entity.id))
         or 0
     ) + 1
-    snapshot = _jsonable(editing_representation(spec, entity))
+    snapshot = _jsonable(editing_representation(spec, entity, with_translation_status=False))
     revision = Revision(
         entity_id=entity.id, number=number, action=action, created_by=author, snapshot=snapshot
     )

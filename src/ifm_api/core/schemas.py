@@ -355,6 +355,7 @@ READ_ONLY_FIELDS = (
     "created_by",
     "updated_by",
     "publication",
+    "translation_status",
 )
 
 
@@ -513,6 +514,57 @@ class PublicationSchema(Schema):
     )
 
 
+class TranslationStatusSchema(Schema):
+    """One language of an item for editors: its translation status."""
+
+    COMPLETE_OUTPUT = True
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(["missing", "draft", "published", "scheduled", "outdated"]),
+        metadata={
+            "description": "`missing` (no translation), `draft` (not public), `published`, "
+            "`scheduled` (public from a future time) or `outdated` (the source language "
+            "changed after this translation was last written, in `outdated_fields`)."
+        },
+    )
+    publication = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "`draft`, `published`, `scheduled`, or null when missing."},
+    )
+    outdated_fields = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "Fields whose source text changed after this translation's."},
+    )
+    public_lang = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "The language a public read in this language serves now (another "
+            "one when it falls back); null when nothing is public."
+        },
+    )
+    fallback_fields = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "Fields a public read in this language takes from another."},
+    )
+    source_changed_at = fields.DateTime(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "Last change of the source language (of the outdated fields, if "
+            "any); null for the source language itself."
+        },
+    )
+    translation_changed_at = fields.DateTime(
+        required=True,
+        allow_none=True,
+        metadata={"description": "When this translation was last written."},
+    )
+
+
 class EditSchemaBase(Schema):
     """The editing representation (`lang=all&version=draft`) and the write body.
 
@@ -534,6 +586,14 @@ class EditSchemaBase(Schema):
         fields.Nested(PublicationSchema),
         dump_only=True,
         metadata={"description": "Per language of the item: public, scheduled or draft."},
+    )
+    translation_status = LanguageMap(
+        fields.Nested(TranslationStatusSchema),
+        dump_only=True,
+        metadata={
+            "description": "Per configured language: translation status, outdated fields "
+            "and the fields a public read would take from another language."
+        },
     )
 
     @pre_load
@@ -565,7 +625,21 @@ def patch_schema(edit_schema: type[EditSchemaBase]) -> type[EditSchemaBase]:
     translations = edit_schema._declared_fields["translations"]
     assert isinstance(translations, Translations)
     removable = Translations(translations.schema_class, removable=True)
-    attrs = {"__init__": __init__, "__doc__": doc, "translations": removable}
+    impact = fields.String(
+        load_only=True,
+        validate=validate.OneOf(["normal", "none"]),
+        metadata={
+            "description": "`none`: the change needs no translation (e.g. a typo fix in the "
+            "source language), so it does not make the other languages outdated. Default "
+            "`normal`."
+        },
+    )
+    attrs = {
+        "__init__": __init__,
+        "__doc__": doc,
+        "translations": removable,
+        "translation_impact": impact,
+    }
     return type(name, (edit_schema,), attrs)
 
 

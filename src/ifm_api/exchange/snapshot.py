@@ -54,6 +54,7 @@ from ifm_api.core.models import (
 )
 from ifm_api.core.storage import storage
 from ifm_api.exchange.models import LegacySource, Redirect
+from ifm_api.translation.models import FieldChange
 
 FORMAT = "ifm-api-export"
 FORMAT_VERSION = 1
@@ -168,7 +169,18 @@ def _entity_record(spec: ResourceSpec, entity: ContentEntity) -> dict[str, Any]:
         "draft": _state_shape(spec, entity, DRAFT),
         "live": _state_shape(spec, entity, LIVE),
         "slug_history": [{"lang": lang, "slug": slug} for lang, slug in history],
+        "translation_changes": _translation_changes(entity.id),
     }
+
+
+def _translation_changes(entity_id: int) -> list[dict[str, Any]]:
+    """When each translated field was last written (the translation status needs them)."""
+    stamps = db.session().scalars(
+        select(FieldChange)
+        .where(FieldChange.entity_id == entity_id)
+        .order_by(FieldChange.lang, FieldChange.field)
+    )
+    return [{"lang": c.lang, "field": c.field, "changed_at": c.changed_at} for c in stamps]
 
 
 class _Writer:
@@ -513,6 +525,15 @@ class _Importer:
                     self.summary.skipped.append(
                         f"former slug {old['slug']} ({old['lang']}) of {key} {entity_id}: taken"
                     )
+            for stamp in record.get("translation_changes", ()):
+                session.add(
+                    FieldChange(
+                        entity_id=entity_id,
+                        lang=stamp["lang"],
+                        field=stamp["field"],
+                        changed_at=datetime.fromisoformat(stamp["changed_at"]),
+                    )
+                )
             session.flush()
         self.summary.counts[key] = len(records)
         if self.merge:

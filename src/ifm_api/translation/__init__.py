@@ -1,0 +1,1 @@
+"""Translation status per item and language, and the XLIFF exchange with translators."""
