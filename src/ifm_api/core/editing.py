@@ -427,12 +427,14 @@ def update_item(
     *,
     expected_version: int,
     author: str | None,
+    action: str = "update",
 ) -> ContentEntity:
-    """Change only what ``data`` names, in the working copy."""
+    """Change only what ``data`` names, in the working copy (``action`` names the revision:
+    ``update``, or ``import`` for a translation brought back from XLIFF)."""
     _bump_version(entity, expected_version, author)
     row = load_row(spec, entity.id, DRAFT)
     _apply(spec, row, entity.id, data)
-    write_revision(spec, entity, "update", author)
+    write_revision(spec, entity, action, author)
     return entity
 
 

@@ -126,6 +126,16 @@ DETAILS: dict[str, Any] = {
     "rate_limited": _l(
         "Too many requests from this client or with this token. Try again in %(seconds)s seconds."
     ),
+    "nothing_to_translate": _l(
+        "Nothing to translate: no selected item has text in the source language %(lang)s."
+    ),
+    "xliff_invalid": _l(
+        "The XLIFF document cannot be imported; errors names the units at fault. "
+        "Nothing was written."
+    ),
+    "xliff_media_type": _l(
+        "The body must be an XLIFF document (application/xliff+xml), not %(content_type)s."
+    ),
     "internal_error": _l("An unexpected error occurred. It has been logged."),
     "not_ready": _l("The database is not reachable or not migrated."),
 }
