@@ -45,19 +45,19 @@ blp = ApiBlueprint(
     __name__,
     url_prefix=API_PREFIX,
     description="Translation status per item and language, and the exchange with "
-    "translators (XLIFF). Needs a `preview` token or higher (`editor` to import).",
+    "translators (XLIFF). Reads need a `preview` token or higher, jobs and imports `editor`.",
 )
 
 
 @blp.before_request
 def _importers_first() -> None:
-    """Before anything reads the request: an editor's token for imports (401/403 first),
-    then a well-formed If-Match (a 400; flask-smorest would take a broken one as missing)."""
+    """Before anything reads the request: an editor's token for every write and job (401/403
+    before any 422), then a well-formed If-Match (a 400; flask-smorest would take a broken
+    one as missing)."""
     if request.routing_exception is not None:
         return
-    if request.method == "PUT" or (request.endpoint or "").endswith("TranslationJobImport"):
-        require_role("editor")
     if request.method in ("PUT", "POST"):
+        require_role("editor")
         check_if_match_syntax()
 
 
@@ -234,6 +234,7 @@ class TranslationJobs(MethodView):
     @no_query_args(blp)
     @blp.arguments(TranslationJobSchema)
     @blp.alt_response(401, schema=ProblemSchema, description="Missing or invalid token.")
+    @blp.alt_response(403, schema=ProblemSchema, description="The token is not editor.")
     @blp.alt_response(409, schema=ProblemSchema, description=NOTHING_409)
     @blp.alt_response(422, schema=ProblemSchema, description="Invalid fields or unknown ids.")
     @operation(
@@ -250,10 +251,10 @@ class TranslationJobs(MethodView):
         """Items by `ids`, or by filter (`type`, `status` in `target`, e.g. everything
         `outdated` in English), as one XLIFF document (a `<file>` per item) or a zip of
         one document per item (`package=zip`). Items without text in the source language
-        are left out. `X-Item-Count` says how many went in. Needs a `preview` token or
-        higher; import the translated document with `POST /api/v1/translation-jobs/import`.
+        are left out. `X-Item-Count` says how many went in. Needs an `editor` token;
+        import the translated document with `POST /api/v1/translation-jobs/import`.
         """
-        require_role("preview")
+        require_role("editor")
         selection = Selection(
             target=job["target"],
             ids=job.get("ids"),
