@@ -543,3 +543,104 @@ def test_translation_job_by_ids_as_zip_and_bad_jobs(
         answer = client.post("/api/v1/translation-jobs", json=body, headers=editor)
         assert answer.status_code == status, (body, answer.get_data(as_text=True))
     assert client.post("/api/v1/translation-jobs", json={"target": "en"}).status_code == 401
+
+
+# --- XLIFF 1.2 and zips back in ---------------------------------------------------------------
+
+
+def test_xliff12_round_trip_keeps_the_html(
+    client: FlaskClient, make_item: Callable[..., int], editor: Headers
+) -> None:
+    item = german_news(make_item)
+    data = export(client, f"/api/v1/news/{item}/xliff?target=en&format=xliff-1.2", editor)
+    root = etree.fromstring(data)
+    units = {unit.get("id"): unit for unit in root.iter(q("trans-unit", X12))}
+
+    def target_of(unit_id: str) -> etree._Element:
+        unit = units[unit_id]
+        return etree.SubElement(unit, q("target", X12))
+
+    target_of(f"news.{item}.title").text = "Founding"
+    body = target_of(f"news.{item}.body")
+    p1 = etree.SubElement(body, q("g", X12), id="1")
+    p1.text = "A "
+    strong = etree.SubElement(p1, q("g", X12), id="2")
+    strong.text = "strong"
+    strong.tail = " text with a "
+    link = etree.SubElement(p1, q("g", X12), id="3")
+    link.text = "link"
+    link.tail = "."
+    br = etree.SubElement(p1, q("x", X12), id="4")
+    br.tail = "Second line"
+    p2 = etree.SubElement(body, q("g", X12), id="5")
+    p2.text = "Paragraph two"
+    response = put(
+        client,
+        f"/api/v1/news/{item}/xliff?target=en",
+        etree.tostring(root),
+        editor,
+        edit_etag(client, "news", item, editor),
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert sorted(response.get_json()["items"][0]["imported"]) == [
+        f"news.{item}.body",
+        f"news.{item}.title",
+    ]
+    english = editing(client, "news", item, editor)["translations"]["en"]
+    assert english["body"] == (
+        f"<p>A <strong>strong</strong> text with a {LINK}link</a>.<br>Second line</p>"
+        "<p>Paragraph two</p>"
+    )
+
+
+def test_translation_job_zip_comes_back_as_a_zip(
+    client: FlaskClient, make_item: Callable[..., int], editor: Headers
+) -> None:
+    first = german_news(make_item)
+    second = factories.news(make_item, de="Zweite Meldung")
+    response = client.post(
+        "/api/v1/translation-jobs",
+        json={"target": "en", "ids": [first, second], "package": "zip"},
+        headers=editor,
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    translated = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(response.data)) as archive,
+        zipfile.ZipFile(translated, "w") as out,
+    ):
+        for name in archive.namelist():
+            root = etree.fromstring(archive.read(name))
+            for unit in root.iter(q("unit")):
+                if unit.get("id", "").endswith(".title"):
+                    set_target(unit, lambda t: setattr(t, "text", "Translated"))
+            out.writestr(name, etree.tostring(root))
+    imported = client.post(
+        "/api/v1/translation-jobs/import",
+        data=translated.getvalue(),
+        headers={**editor, "Content-Type": "application/zip"},
+    )
+    assert imported.status_code == 200, imported.get_data(as_text=True)
+    assert sorted(i["imported"][0] for i in imported.get_json()["items"]) == sorted(
+        [f"news.{first}.title", f"news.{second}.title"]
+    )
+    for item in (first, second):
+        assert editing(client, "news", item, editor)["translations"]["en"]["title"] == "Translated"
+
+    broken = io.BytesIO()
+    with zipfile.ZipFile(broken, "w") as out:
+        out.writestr("good.xlf", etree.tostring(root))
+        out.writestr("bad.xlf", b"<xliff")
+    answer = client.post(
+        "/api/v1/translation-jobs/import",
+        data=broken.getvalue(),
+        headers={**editor, "Content-Type": "application/zip"},
+    )
+    assert answer.status_code == 422
+    assert list(answer.get_json()["errors"]) == ["bad.xlf"]
+    not_zip = client.post(
+        "/api/v1/translation-jobs/import",
+        data=b"PK not really",
+        headers={**editor, "Content-Type": "application/zip"},
+    )
+    assert not_zip.status_code == 422

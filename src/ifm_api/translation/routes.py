@@ -36,7 +36,14 @@ from ifm_api.translation.schemas import (
 )
 from ifm_api.translation.service import StatusQuery, status_list
 from ifm_api.translation.tracking import source_language
-from ifm_api.translation.xliff import ACCEPTED_TYPES, MEDIA_TYPE, XliffInvalid, parse_document
+from ifm_api.translation.xliff import (
+    ACCEPTED_TYPES,
+    MEDIA_TYPE,
+    ZIP_TYPE,
+    XliffInvalid,
+    parse_document,
+    parse_zip,
+)
 
 API_PREFIX = "/api/v1"
 
@@ -112,6 +119,15 @@ class TranslationStatus(MethodView):
 
 # --- XLIFF -----------------------------------------------------------------------------------
 
+BATCH_BODY = {
+    "required": True,
+    "description": "A translated XLIFF 2.0 or 1.2 document as a translation job exports it, "
+    "or the job's zip of such documents (`application/zip`).",
+    "content": {
+        MEDIA_TYPE: {"schema": {"description": "An XLIFF 2.0 or 1.2 document."}},
+        ZIP_TYPE: {"schema": {"description": "A zip of XLIFF documents."}},
+    },
+}
 XLIFF_BODY = {
     "required": True,
     "description": "A translated XLIFF 2.0 or 1.2 document as exported here "
@@ -138,10 +154,11 @@ def _xliff_download(data: bytes, filename: str, mimetype: str = MEDIA_TYPE) -> R
     )
 
 
-def _xliff_body() -> bytes:
-    """The request's XLIFF: an editor's token, a well-formed If-Match, an XML media type."""
+def _xliff_body(*, zip_too: bool = False) -> bytes:
+    """The request's XLIFF (or a zip of XLIFF documents, where ``zip_too``)."""
     check_if_match_syntax()
-    if request.mimetype not in ACCEPTED_TYPES:
+    accepted = ACCEPTED_TYPES | {ZIP_TYPE} if zip_too else ACCEPTED_TYPES
+    if request.mimetype not in accepted:
         raise UnsupportedMediaType(
             "xliff_media_type", detail_args={"content_type": request.mimetype or "-"}
         )
@@ -150,7 +167,8 @@ def _xliff_body() -> bytes:
 
 def _import(data: bytes, target: str | None, only: tuple[ResourceSpec, int] | None) -> Any:
     try:
-        lang, plans = plan_import(parse_document(data), target=target, only=only)
+        document = parse_zip(data) if request.mimetype == ZIP_TYPE else parse_document(data)
+        lang, plans = plan_import(document, target=target, only=only)
     except XliffInvalid as exc:
         raise ValidationFailed("xliff_invalid", errors=exc.errors) from exc
     return lang, plans
@@ -286,7 +304,7 @@ class TranslationJobImport(MethodView):
         blp,
         "Import a translated batch (XLIFF)",
         operationId="importTranslationJob",
-        requestBody=XLIFF_BODY,
+        requestBody=BATCH_BODY,
     )
     def post(self, args: dict[str, Any]) -> Any:
         """The targets of a translated batch document, item by item: one revision per item
@@ -294,10 +312,11 @@ class TranslationJobImport(MethodView):
         item written since (`changed_since_export`) is checked unit by unit, and units
         whose source or translation changed are conflicts of that item while the rest is
         imported. Any invalid unit anywhere is a 422 naming the unit ids, and nothing is
-        written. Needs an `editor` token.
+        written. The body is one XLIFF document or the job's zip of them. Needs an `editor`
+        token.
         """
         principal = require_role("editor")
-        data = _xliff_body()
+        data = _xliff_body(zip_too=True)
         with write_transaction():
             lang, plans = _import(data, args.get("target"), None)
             results = apply_import(plans, lang, author=principal.name)

@@ -9,7 +9,9 @@ since. Parsing never resolves entities nor reads DTDs or the network.
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -23,6 +25,9 @@ XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 VERSIONS = {"2.0": XLIFF2, "1.2": XLIFF12}
 MEDIA_TYPE = "application/xliff+xml"
 ACCEPTED_TYPES = frozenset({MEDIA_TYPE, "application/x-xliff+xml", "application/xml", "text/xml"})
+ZIP_TYPE = "application/zip"
+MAX_ZIP_MEMBERS = 1000
+MAX_ZIP_BYTES = 200 * 2**20  # unpacked; a zip bomb stops here
 UNIT_ID = re.compile(r"([a-z_]+)\.([0-9]{1,10})\.([a-z_]+)")
 FILE_ID = re.compile(r"([a-z_]+)\.([0-9]{1,10})")
 
@@ -251,3 +256,47 @@ def _files_12(
     source = sources.pop() if len(sources) == 1 else None
     target = targets.pop() if len(targets) == 1 else None
     return files, source, target
+
+
+def parse_zip(data: bytes) -> ParsedDocument:
+    """A zip of XLIFF documents (as a translation job exports them) as one document.
+
+    Every member must be XLIFF of the same version and languages; faults are named by the
+    member's name. Sizes are checked before anything is unpacked.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = [info for info in archive.infolist() if not info.is_dir()]
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise XliffInvalid({"_document": [N_("Not a zip file.")]}) from exc
+    too_big = sum(info.file_size for info in members) > MAX_ZIP_BYTES
+    if not members or len(members) > MAX_ZIP_MEMBERS or too_big:
+        message = N_("The zip file must hold 1 to {count} XLIFF documents, {size} MiB at most.")
+        raise XliffInvalid(
+            {"_document": [message.format(count=MAX_ZIP_MEMBERS, size=MAX_ZIP_BYTES // 2**20)]}
+        )
+    documents: list[ParsedDocument] = []
+    errors: dict[str, list[str]] = {}
+    for info in members:
+        try:
+            with archive.open(info) as member:
+                content = member.read(MAX_ZIP_BYTES + 1)
+            documents.append(parse_document(content))
+        except XliffInvalid as exc:
+            for messages in exc.errors.values():
+                errors.setdefault(info.filename, []).extend(messages)
+        except (zipfile.BadZipFile, ValueError, RuntimeError, OSError):
+            errors.setdefault(info.filename, []).append(N_("Not a zip file."))
+    if errors:
+        raise XliffInvalid(errors)
+    first = documents[0]
+    for info, document in zip(members, documents, strict=True):
+        same = (document.names, document.source_lang, document.target_lang)
+        if same != (first.names, first.source_lang, first.target_lang):
+            errors.setdefault(info.filename, []).append(
+                N_("The documents of a zip must share XLIFF version and languages.")
+            )
+    if errors:
+        raise XliffInvalid(errors)
+    files = [parsed for document in documents for parsed in document.files]
+    return ParsedDocument(first.names, first.source_lang, first.target_lang, files)
