@@ -7,13 +7,17 @@ representation and ``GET /api/v1/translation-status`` show it.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import factories
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
+
+from ifm_api.config import ConfigError, load_settings
 
 Headers = dict[str, str]
 STATUS_URL = "/api/v1/translation-status"
@@ -264,3 +268,33 @@ def test_removing_and_readding_a_translation_starts_fresh(
     ]
     assert status["en"]["status"] == "draft"
     assert status["en"]["outdated_fields"] == []
+
+
+def test_configured_source_language_makes_german_outdated_after_an_english_change(
+    app: Flask,
+    client: FlaskClient,
+    make_item: Callable[..., int],
+    editor: Headers,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    item = news_de_en(make_item)
+    monkeypatch.setitem(
+        app.config, "IFM", dataclasses.replace(app.config["IFM"], translation_source="en")
+    )
+    status = patch(client, "news", item, {"translations": {"en": {"title": "Foundation"}}}, editor)[
+        "translation_status"
+    ]
+    assert status["de"]["outdated_fields"] == ["title"]
+    assert status["de"]["status"] == "outdated"
+    assert status["en"]["status"] == "published"
+    export = client.get(f"/api/v1/news/{item}/xliff?target=de", headers=editor)
+    assert export.status_code == 200
+    assert b'srcLang="en"' in export.data and b'trgLang="de"' in export.data
+    assert client.get(f"/api/v1/news/{item}/xliff?target=en", headers=editor).status_code == 400
+
+
+def test_translation_source_must_be_a_configured_language() -> None:
+    assert load_settings({"IFM_TRANSLATION_SOURCE": "en"}).translation_source == "en"
+    assert load_settings({}).translation_source is None
+    with pytest.raises(ConfigError, match="IFM_TRANSLATION_SOURCE"):
+        load_settings({"IFM_TRANSLATION_SOURCE": "fr"})

@@ -8,6 +8,9 @@ Every variable (all optional; a `.env` file in the working directory may set the
   Default ``de,en``.
 - ``IFM_FALLBACKS``: fallback chains, e.g. ``en:de;de:en`` (default: every language falls
   back to the others in the order of ``IFM_LANGUAGES``).
+- ``IFM_TRANSLATION_SOURCE``: the language translations are made from (the translation
+  status calls the others outdated when it changes; XLIFF exports it as the source).
+  Default: the default language.
 - ``IFM_MEDIA_ROOT``: directory for uploaded files. Default ``instance/media``.
 - ``IFM_SITE_URL``: public website base URL. Default ``https://www.example.org``.
 - ``IFM_PUBLIC_URL``: the API's own external base URL, e.g. ``https://api.ifm.example`` (a
@@ -108,6 +111,7 @@ class Settings:
     ratelimit_writes: str = "600/minute"
     ratelimit_storage_url: str = "memory://"
     metrics_token: str | None = None
+    translation_source: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -344,6 +348,15 @@ def _ops_settings(env: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def _parse_translation_source(raw: str | None, languages: tuple[str, ...]) -> str | None:
+    if not raw or not raw.strip():
+        return None
+    code = raw.strip().lower()
+    if code not in languages:
+        raise ConfigError(f"IFM_TRANSLATION_SOURCE: {code!r} is not one of IFM_LANGUAGES")
+    return code
+
+
 def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settings:
     """Read and validate the settings; raise ConfigError naming the bad variable.
 
@@ -379,6 +392,9 @@ def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settin
         "institution_place": env.get("IFM_INSTITUTION_PLACE") or "Mannheim",
         "citation_style": _parse_citation_style(env.get("IFM_CITATION_STYLE") or "apa"),
         **_ops_settings(env),
+        "translation_source": _parse_translation_source(
+            env.get("IFM_TRANSLATION_SOURCE"), languages
+        ),
     }
     values.update(overrides)
     return Settings(**values)

@@ -81,9 +81,10 @@ class TranslationStatus(MethodView):
     @operation(blp, "List the translation status of every item")
     def get(self, args: dict[str, Any]) -> Any:
         """Per item and configured language: `missing`, `draft`, `published`, `scheduled`
-        or `outdated` (the source language, the default one, changed after the
-        translation was last written), the outdated fields, the fields a public read takes
-        from another language, and when source and translation were last written.
+        or `outdated` (the source language, `IFM_TRANSLATION_SOURCE` or the default one,
+        changed after the translation was last written), the outdated fields, the fields a
+        public read takes from another language, and when source and translation were last
+        written.
 
         Filters: `type` (repeatable), `lang` (whose status `status=` and the counts look
         at), `status`. `counts` gives per type and status the (item, language) pairs

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import delete, select
 
 from ifm_api.core import db
@@ -22,8 +23,9 @@ IMPACTS = ("normal", NO_IMPACT)
 
 
 def source_language() -> str:
-    """The language translations are made from: the default language."""
-    return default_language()
+    """The language translations are made from: ``IFM_TRANSLATION_SOURCE``, by default the
+    default language."""
+    return current_app.config["IFM"].translation_source or default_language()
 
 
 def record_changes(
