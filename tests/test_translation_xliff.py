@@ -275,8 +275,12 @@ def test_import_makes_an_outdated_translation_current(
     ]
     root = etree.fromstring(export(client, f"/api/v1/news/{item}/xliff?target=en", editor))
     units = units_of(root)
-    target = units[f"news.{item}.title"].find(f"{q('segment')}/{q('target')}")
+    segment = units[f"news.{item}.title"].find(q("segment"))
+    assert segment is not None
+    assert (segment.get("state"), segment.get("subState")) == ("initial", "ifm:outdated")
+    target = segment.find(q("target"))
     assert target is not None and target.text == "Old"
+    assert Xliff2File.parsestring(etree.tostring(root)).units  # still reads
     target.text = "Founding"
     response = put(
         client,

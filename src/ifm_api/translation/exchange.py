@@ -39,7 +39,7 @@ from ifm_api.translation.inline import (
     segment_to_html,
 )
 from ifm_api.translation.models import FieldChange
-from ifm_api.translation.service import load_facts, statuses_of
+from ifm_api.translation.service import item_translation_status, load_facts, statuses_of
 from ifm_api.translation.tracking import source_language
 from ifm_api.translation.xliff import (
     FILE_ID,
@@ -94,6 +94,7 @@ def export_file(spec: ResourceSpec, entity: ContentEntity, target: str) -> Expor
     if source is None:
         return None
     translation = by_lang.get(target)
+    outdated = set(item_translation_status(spec, entity.id)[target]["outdated_fields"])
     units = []
     for name in spec.translated_fields:
         text = getattr(source, name)
@@ -108,6 +109,7 @@ def export_file(spec: ResourceSpec, entity: ContentEntity, target: str) -> Expor
                 text,
                 _existing_target(text, current, rich),
                 rich,
+                outdated=name in outdated,
             )
         )
     if not units:

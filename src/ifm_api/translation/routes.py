@@ -198,7 +198,8 @@ def _add_item_exchange(spec: ResourceSpec) -> None:
             """The working copy's translatable fields as XLIFF 2.0 (`format=xliff-1.2` for
             1.2): a `<unit>` per field with text in the source language (id
             `<type>.<id>.<field>`), the source and the current translation into `target`
-            as the target where there is one. HTML is kept as inline codes (`<pc>`, `<ph>`)
+            as the target where there is one (an outdated one with `state="initial"`
+            and `subState="ifm:outdated"`). HTML is kept as inline codes (`<pc>`, `<ph>`)
             so markup cannot be broken. The `<file>` records the item's version and the
             time of the export. Needs a `preview` token or higher.
             """

@@ -39,6 +39,7 @@ class ExportUnit:
     source: str
     target: str | None
     rich: bool
+    outdated: bool = False  # the target is older than the source's last change
 
 
 @dataclass
@@ -100,7 +101,12 @@ def _file_20(root: etree._Element, item: ExportFile, names: Names) -> None:
         unit_el = etree.SubElement(file_el, names.q("unit"), id=unit.unit_id, name=unit.field)
         unit_el.set(XML_SPACE, "preserve")
         segment = etree.Element(names.q("segment"))
-        segment.set("state", "translated" if unit.target is not None else "initial")
+        if unit.target is None or unit.outdated:
+            segment.set("state", "initial")
+            if unit.target is not None:
+                segment.set("subState", "ifm:outdated")  # translated before the source changed
+        else:
+            segment.set("state", "translated")
         source_el = etree.SubElement(segment, names.q("source"))
         codes = _fill(source_el, unit.source, unit.rich, names)
         if unit.target is not None:
@@ -128,7 +134,8 @@ def _file_12(
         unit_el.set(XML_SPACE, "preserve")
         _fill(etree.SubElement(unit_el, names.q("source")), unit.source, unit.rich, names)
         if unit.target is not None:
-            target_el = etree.SubElement(unit_el, names.q("target"), state="translated")
+            state = "needs-review-translation" if unit.outdated else "translated"
+            target_el = etree.SubElement(unit_el, names.q("target"), state=state)
             _fill(target_el, unit.target, unit.rich, names)
 
 
