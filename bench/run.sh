@@ -25,6 +25,8 @@
 #      compares with that run; otherwise with the peers' recorded run (bench/peers-recorded.txt)
 #      DURATION=10 CONNS=32 THREADS=2 RUNS=3 WARMUP=2 LAT_CONNS=2 LAT_DURATION=5 OTHER_MAX=10
 #      RETRIES=2 (see lib.sh)
+#      ONLY=<regex> measures only the cells whose names match (e.g. ONLY='search|news q': the
+#      search cells of bench/search.py), without the 304, rotating cells and probe queries
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
@@ -126,7 +128,12 @@ for N in $SIZES; do
   # a published person's 4,000 x 3,000 JPEG portrait, its 640 px WebP 1:1 crop (bench/portrait.py)
   names+=("portrait rendition")
   paths+=("$(IFM_MEDIA_ROOT="$RUN/media" "$PY" "$HERE/portrait.py" --database-url "$url")")
-  "$PY" "$HERE/probe.py" queries --database-url "$url" --label "product N=$N" \
+  # the search cells: q= with a common and a rare word (bench/search.py adds the rare items once)
+  while IFS=$'\t' read -r name path; do names+=("$name"); paths+=("$path"); done \
+    < <(IFM_MEDIA_ROOT="$RUN/media" "$PY" "$HERE/search.py" paths --database-url "$url")
+  IFM_MEDIA_ROOT="$RUN/media" "$PY" "$HERE/search.py" inproc --database-url "$url" \
+    --label "product N=$N" | tee -a "$RAW"
+  [ -n "${ONLY:-}" ] || "$PY" "$HERE/probe.py" queries --database-url "$url" --label "product N=$N" \
     --base-url "$B/" | tee -a "$RAW"
   for mode in $CACHE_MODES; do
     case "$mode" in
@@ -141,6 +148,7 @@ for N in $SIZES; do
     done
     worker_rss "$label" warm
     for i in "${!names[@]}"; do
+      [ -z "${ONLY:-}" ] || [[ "${names[$i]}" =~ $ONLY ]] || continue
       status="$(curl -s -o /dev/null -w '%{http_code}' "$B${paths[$i]}")"
       if [ "$status" != 200 ]; then
         echo "# skipped: $label ${names[$i]} ${paths[$i]} answers $status" | tee -a "$RAW"
@@ -149,8 +157,8 @@ for N in $SIZES; do
       measure "$label ${names[$i]}" "$B" "${paths[$i]}" "$PIDF"
     done
     etag="$(curl -s -D - -o /dev/null "$B${paths[0]}" | tr -d '\r' | awk -F': ' 'tolower($1)=="etag"{print $2}')"
-    WRK_HEADER="If-None-Match: $etag" measure "$label ${names[0]} 304" "$B" "${paths[0]}" "$PIDF"
-    if [ "$ROTATE" = 1 ]; then
+    [ -n "${ONLY:-}" ] || WRK_HEADER="If-None-Match: $etag" measure "$label ${names[0]} 304" "$B" "${paths[0]}" "$PIDF"
+    if [ "$ROTATE" = 1 ] && [ -z "${ONLY:-}" ]; then
       worker_rss "$label" cells
       for kind in list detail; do
         "$PY" "$HERE/probe.py" rotation --kind "$kind" --database-url "$url" > "$RUN/paths-$N-$kind.txt"

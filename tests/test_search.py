@@ -346,6 +346,10 @@ def test_readmodel_rebuild_builds_the_search_index(
 
         session.execute(delete(SearchEntry))
     assert found(client, "/api/v1/search?q=Wiederaufbau") == []
-    result = app.test_cli_runner().invoke(main, ["readmodel", "rebuild"])
+    runner = app.test_cli_runner()
+    checked = runner.invoke(main, ["readmodel", "check"])
+    assert checked.exit_code == 1 and f"item {item}: search entry" in checked.output
+    result = runner.invoke(main, ["readmodel", "rebuild"])
     assert result.exit_code == 0, result.output
+    assert runner.invoke(main, ["readmodel", "check"]).exit_code == 0
     assert found(client, "/api/v1/search?q=Wiederaufbau") == [("report", item)]

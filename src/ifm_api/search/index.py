@@ -15,10 +15,11 @@ from typing import Any
 
 import lxml.html
 import orjson
-from sqlalchemy import insert
+from sqlalchemy import insert, select, text
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
-from ifm_api.core.read.model import ALL_LANGUAGES, API_ROOT
+from ifm_api.core.read.model import ALL_LANGUAGES, API_ROOT, PublicItem
 from ifm_api.search.models import SearchEntry
 from ifm_api.search.text import index_tokens
 
@@ -162,3 +163,36 @@ def index_rows(session: Session, ids: Iterable[int], rows: Iterable[dict[str, An
     ]
     if entries:
         session.execute(insert(SearchEntry), entries)
+
+
+# --- check -----------------------------------------------------------------------------------
+
+CHECKED = ("title", "body", "texts", "recency")
+
+
+def check(session: Session) -> list[str]:
+    """Every search entry that differs from what its read-model row gives (or is missing);
+    on SQLite also FTS5's own check of ``search_fts`` against ``search_entries``."""
+    P, S = PublicItem, SearchEntry
+    problems: list[str] = []
+    rows = session.execute(
+        select(P.id, P.entity_id, P.doc, P.served_lang, *(getattr(S, c) for c in CHECKED))
+        .outerjoin(S, S.item_id == P.id)
+        .where(P.lang != ALL_LANGUAGES)
+        .order_by(P.id)
+    )
+    for row in rows:
+        wanted = entry(row.id, {"doc": row.doc, "served_lang": row.served_lang})
+        stored = tuple(getattr(row, c) for c in CHECKED)
+        if stored[0] is None:
+            problems.append(f"item {row.entity_id}: search entry of row {row.id} missing")
+        elif stored != tuple(wanted[c] for c in CHECKED):
+            problems.append(f"item {row.entity_id}: search entry of row {row.id} stale")
+    if session.get_bind().dialect.name == "sqlite":
+        try:
+            session.execute(
+                text(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('integrity-check', 1)")
+            )
+        except DatabaseError as error:
+            problems.append(f"{FTS_TABLE} differs from search_entries: {error.orig}")
+    return problems

@@ -14,9 +14,8 @@ so both return the same items in the same order.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -44,7 +43,7 @@ from ifm_api.core.read.model import API_ROOT, PublicItem
 from ifm_api.core.read.public import Stored, _order, visible_now
 from ifm_api.search.index import FTS_TABLE
 from ifm_api.search.models import SearchEntry
-from ifm_api.search.text import Query, forms, parse_query, words
+from ifm_api.search.text import Query, marks, parse_query, words
 
 P, S = PublicItem, SearchEntry
 SNIPPET_CHARS = 200  # a highlight's length, about
@@ -93,17 +92,31 @@ def relevance(score: ColumnElement[Any]) -> list[Any]:
 
 
 def _page(
-    stmt: Select[Any], score: ColumnElement[Any], order: Sequence[Any], page: int, page_size: int
+    stmt: Select[Any],
+    score: ColumnElement[Any],
+    order: Callable[[ColumnElement[Any]], list[Any]],
+    page: int,
+    page_size: int,
 ) -> tuple[list[Hit], int]:
+    """The count, and one page: its row ids ranked first (small rows to sort, however many
+    match), then only their stored JSON joined, in the same order."""
     session = db.session()
     total = session.scalar(stmt.with_only_columns(func.count(P.id))) or 0
     if total == 0 or (page - 1) * page_size >= total:
         return [], total
-    rows = session.execute(
-        stmt.with_only_columns(*_columns(), score)
-        .order_by(*order)
+    ranked = (
+        stmt.with_only_columns(P.id.label("row_id"), score)
+        .order_by(*order(score))
         .limit(page_size)
         .offset((page - 1) * page_size)
+        .subquery("ranked")
+    )
+    rows = session.execute(
+        select(*_columns(), ranked.c.score)
+        .select_from(ranked)
+        .join(P, P.id == ranked.c.row_id)
+        .join(S, S.item_id == P.id)
+        .order_by(*order(ranked.c.score))
     )
     return [Hit(Stored(*row[:5]), row.score, row.texts) for row in rows], total
 
@@ -129,7 +142,10 @@ def list_rows(
     if spec.read.filters and filters:
         base = spec.read.filters(base, filters, ctx)
     stmt, score = _matching(query_of(text), base)
-    order = _order(spec, sort) if sort else relevance(score)
+
+    def order(score: ColumnElement[Any]) -> list[Any]:
+        return _order(spec, sort) if sort else relevance(score)
+
     hits, total = _page(stmt, score, order, page, page_size)
     return [hit.row for hit in hits], total
 
@@ -140,7 +156,7 @@ def search(
     """A page of hits across the types (item ``type`` values) and the total."""
     base: Select[Any] = select(P.id).where(P.type.in_(types), *visible_now(ctx))
     stmt, score = _matching(query_of(text), base)
-    return _page(stmt, score, relevance(score), page, page_size)
+    return _page(stmt, score, relevance, page, page_size)
 
 
 # --- the body --------------------------------------------------------------------------------
@@ -164,20 +180,10 @@ def highlights(texts: dict[str, str], query: Query, lang: str | None) -> dict[st
     return found
 
 
-@lru_cache(maxsize=65536)
-def _forms(word: str, lang: str | None) -> frozenset[str]:
-    return frozenset(forms(word, (lang,)))
-
-
-def _marked(word: str, query: Query, lang: str | None) -> bool:
-    tokens = _forms(word, lang)
-    return any(alt.matches(token) for alt in query.tokens() for token in tokens)
-
-
 def _snippet(text: str, query: Query, lang: str | None) -> str | None:
     first = None
     for match in words(text):
-        if _marked(match.group(), query, lang):
+        if marks(match.group(), query, lang):
             first = match
             break
     if first is None:
@@ -194,7 +200,7 @@ def _snippet(text: str, query: Query, lang: str | None) -> str | None:
     position = start
     for match in words(text[start:end]):
         word_start, word_end = start + match.start(), start + match.end()
-        if _marked(match.group(), query, lang):
+        if marks(match.group(), query, lang):
             parts.append(html.escape(text[position:word_start]))
             parts.append(f"<mark>{html.escape(match.group())}</mark>")
             position = word_end

@@ -23,7 +23,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import Stemmer
 
@@ -76,12 +76,18 @@ def forms(word: str, langs: Iterable[str | None]) -> set[str]:
     return found
 
 
+@lru_cache(maxsize=262_144)
+def word_forms(word: str, lang: str | None) -> frozenset[str]:
+    """``forms`` of a word of a text in ``lang`` (cached: texts repeat their words)."""
+    return frozenset(forms(word, (lang,)))
+
+
 def index_tokens(texts: Iterable[str], lang: str | None) -> set[str]:
     """The tokens of some text in ``lang``, as the index stores them."""
+    unique = {match.group() for text in texts for match in words(text)}
     tokens: set[str] = set()
-    for text in texts:
-        for match in words(text):
-            tokens |= forms(match.group(), (lang,))
+    for word in unique:
+        tokens |= word_forms(word, lang)
     return tokens
 
 
@@ -151,5 +157,5 @@ def _alternatives(found: set[str]) -> tuple[Alternative, ...]:
 
 def marks(word: str, query: Query, lang: str | None) -> bool:
     """Whether a word of a text in ``lang`` is one the query matched (for highlights)."""
-    tokens = forms(word, (lang,))
+    tokens = word_forms(word, lang)
     return any(alt.matches(token) for alt in query.tokens() for token in tokens)

@@ -45,6 +45,7 @@ from ifm_api.core.read.model import (
     ReadModelState,
 )
 from ifm_api.core.write import changes as write_changes
+from ifm_api.search.index import check as check_search
 from ifm_api.search.index import index_rows
 
 # What the renderer is given as the API root; replaced by API_ROOT in the stored text. Random
@@ -503,7 +504,7 @@ def check(session: Session) -> list[str]:
             problems.append(f"item {entity_id}: missing {_describe(row)}")
         for row in sorted(extra, key=repr):
             problems.append(f"item {entity_id}: stale {_describe(row)}")
-    return problems
+    return problems + check_search(session)
 
 
 def _still_relevant(now: datetime) -> Any:
