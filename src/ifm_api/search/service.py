@@ -33,6 +33,8 @@ from sqlalchemy import (
 from sqlalchemy import column as sql_column
 from sqlalchemy import table as sql_table
 from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.selectable import Join
 
 from ifm_api.core import db
 from ifm_api.core.content import ReadContext, ResourceSpec
@@ -50,6 +52,22 @@ SNIPPET_CHARS = 200  # a highlight's length, about
 SNIPPET_BEFORE = 60  # of which before the first match
 
 
+class CrossJoin(Join):
+    """A join whose left side SQLite must loop over (``CROSS JOIN``): the full-text match
+    drives, and the read model is looked up by row id. Left to itself, SQLite may walk a
+    list's index and run the full-text query once per row."""
+
+    inherit_cache = True
+
+
+@compiles(CrossJoin, "sqlite")
+def _cross_join(join: CrossJoin, compiler: Any, **kw: Any) -> str:
+    kw["asfrom"] = True
+    left = compiler.process(join.left, **kw)
+    right = compiler.process(join.right, **kw)
+    return f"{left} CROSS JOIN {right} ON {compiler.process(join.onclause, **kw)}"
+
+
 @dataclass(frozen=True)
 class Hit:
     row: Stored
@@ -61,14 +79,18 @@ def query_of(text: str) -> Query:
     return parse_query(text, supported_languages())
 
 
-def _matching(query: Query, stmt: Select[Any]) -> tuple[Select[Any], ColumnElement[Any]]:
-    """``stmt`` (over the read model) limited to the rows the query finds, and the score."""
-    if db.session().get_bind().dialect.name == "sqlite":
+Matching = tuple[Select[Any], ColumnElement[Any], bool]
+
+
+def _matching(query: Query, stmt: Select[Any]) -> Matching:
+    """``stmt`` (over the read model) limited to the rows the query finds, the score, and
+    whether ``search_entries`` is joined already (PostgreSQL: the vectors are there; SQLite
+    counts without it)."""
+    dialect = db.session().get_bind().dialect.name
+    if dialect == "sqlite":
         fts = sql_table(FTS_TABLE, sql_column("rowid"))
-        stmt = (
-            stmt.join(fts, fts.c.rowid == P.id)
-            .join(S, S.item_id == P.id)
-            .where(literal_column(FTS_TABLE).match(query.fts5()))
+        stmt = stmt.select_from(CrossJoin(fts, P.__table__, fts.c.rowid == P.id)).where(
+            literal_column(FTS_TABLE).match(query.fts5())
         )
         title_hit = func.bm25(literal_column(FTS_TABLE), 1.0, 0.0) < 0
     else:
@@ -80,7 +102,8 @@ def _matching(query: Query, stmt: Select[Any]) -> tuple[Select[Any], ColumnEleme
         title_hit = title_vector.op("@@")(
             cast(literal(query.tsquery(any_term=True), Text), TSQUERY)
         )
-    return stmt, case((title_hit, 2), else_=1).label("score")
+    score = case((title_hit, 2), else_=1).label("score")
+    return stmt, score, dialect != "sqlite"
 
 
 def _columns() -> tuple[Any, ...]:
@@ -92,18 +115,20 @@ def relevance(score: ColumnElement[Any]) -> list[Any]:
 
 
 def _page(
-    stmt: Select[Any],
-    score: ColumnElement[Any],
+    matching: Matching,
     order: Callable[[ColumnElement[Any]], list[Any]],
     page: int,
     page_size: int,
 ) -> tuple[list[Hit], int]:
     """The count, and one page: its row ids ranked first (small rows to sort, however many
     match), then only their stored JSON joined, in the same order."""
+    stmt, score, joined = matching
     session = db.session()
     total = session.scalar(stmt.with_only_columns(func.count(P.id))) or 0
     if total == 0 or (page - 1) * page_size >= total:
         return [], total
+    if not joined:
+        stmt = stmt.join(S, S.item_id == P.id)  # for the ranking's recency
     ranked = (
         stmt.with_only_columns(P.id.label("row_id"), score)
         .order_by(*order(score))
@@ -141,12 +166,12 @@ def list_rows(
     base: Select[Any] = select(P.id).where(P.type == spec.type, *visible_now(ctx))
     if spec.read.filters and filters:
         base = spec.read.filters(base, filters, ctx)
-    stmt, score = _matching(query_of(text), base)
+    matching = _matching(query_of(text), base)
 
     def order(score: ColumnElement[Any]) -> list[Any]:
         return _order(spec, sort) if sort else relevance(score)
 
-    hits, total = _page(stmt, score, order, page, page_size)
+    hits, total = _page(matching, order, page, page_size)
     return [hit.row for hit in hits], total
 
 
@@ -155,8 +180,7 @@ def search(
 ) -> tuple[list[Hit], int]:
     """A page of hits across the types (item ``type`` values) and the total."""
     base: Select[Any] = select(P.id).where(P.type.in_(types), *visible_now(ctx))
-    stmt, score = _matching(query_of(text), base)
-    return _page(stmt, score, relevance, page, page_size)
+    return _page(_matching(query_of(text), base), relevance, page, page_size)
 
 
 # --- the body --------------------------------------------------------------------------------
