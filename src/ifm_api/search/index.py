@@ -1,9 +1,10 @@
 """Writing the search index: an entry for every read-model row, in the same transaction.
 
 ``core.read.build`` calls :func:`index_rows` right after it inserted read-model rows (on
-every publishing write and on ``readmodel rebuild``); deleting a row deletes its entry (a
-foreign key with ``ON DELETE CASCADE``), so the index never holds what the read model does
-not. The per-database full-text structures are created by the migration from ``DDL``.
+every publishing write and on ``readmodel rebuild``); deleting a row deletes its entry and
+texts (foreign keys with ``ON DELETE CASCADE``), so the index never holds what the read model
+does not. The per-database full-text structures are created by the migration (a copy of
+``SQLITE_DDL`` / ``POSTGRES_DDL``).
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from typing import Any
 
 import lxml.html
 import orjson
-from sqlalchemy import insert, select, text
+from sqlalchemy import Text, bindparam, func, insert, select, text
+from sqlalchemy import column as sql_column
+from sqlalchemy import table as sql_table
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
 from ifm_api.core.read.model import ALL_LANGUAGES, API_ROOT, PublicItem
-from ifm_api.search.models import SearchEntry
+from ifm_api.search.models import SearchEntry, SearchText
 from ifm_api.search.text import index_tokens
 
 TITLE_FIELDS = ("title", "name")
@@ -38,27 +41,25 @@ NOT_ALNUM = re.compile(r"[\W_]+")
 
 FTS_TABLE = "search_fts"
 SQLITE_DDL = (
-    f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(title, body, content='search_entries', "
+    f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(title, body, content='search_texts', "
     "content_rowid='item_id', tokenize='unicode61 remove_diacritics 0')",
-    "CREATE TRIGGER search_entries_ai AFTER INSERT ON search_entries BEGIN "
+    "CREATE TRIGGER search_texts_ai AFTER INSERT ON search_texts BEGIN "
     f"INSERT INTO {FTS_TABLE}(rowid, title, body) VALUES (new.item_id, new.title, new.body); "
     "END",
-    "CREATE TRIGGER search_entries_ad AFTER DELETE ON search_entries BEGIN "
+    "CREATE TRIGGER search_texts_ad AFTER DELETE ON search_texts BEGIN "
     f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, title, body) "
     "VALUES ('delete', old.item_id, old.title, old.body); END",
-    "CREATE TRIGGER search_entries_au AFTER UPDATE ON search_entries BEGIN "
+    "CREATE TRIGGER search_texts_au AFTER UPDATE ON search_texts BEGIN "
     f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, title, body) "
     "VALUES ('delete', old.item_id, old.title, old.body); "
     f"INSERT INTO {FTS_TABLE}(rowid, title, body) VALUES (new.item_id, new.title, new.body); "
     "END",
 )
-# The tokens are ours (see search.text): array_to_tsvector takes them as they are, no parser.
+# Written with the entry (``index_rows``) from our tokens: array_to_tsvector takes them as
+# they are, no parser, so PostgreSQL matches exactly the tokens FTS5 does.
 POSTGRES_DDL = (
-    "ALTER TABLE search_entries ADD COLUMN title_vector tsvector GENERATED ALWAYS AS "
-    "(array_to_tsvector(string_to_array(title, ' '))) STORED",
-    "ALTER TABLE search_entries ADD COLUMN vector tsvector GENERATED ALWAYS AS "
-    "(array_to_tsvector(array_cat(string_to_array(title, ' '), string_to_array(body, ' ')))) "
-    "STORED",
+    "ALTER TABLE search_entries ADD COLUMN title_vector tsvector",
+    "ALTER TABLE search_entries ADD COLUMN vector tsvector",
     "CREATE INDEX ix_search_entries_vector ON search_entries USING gin (vector)",
 )
 # What the DDL above adds and the models do not declare (for Alembic's comparisons).
@@ -138,55 +139,113 @@ def recency(doc: dict[str, Any]) -> datetime | None:
     return None
 
 
-def entry(item_id: int, values: dict[str, Any]) -> dict[str, Any]:
+def entry(item_id: int, values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The search entry and the texts of one read-model row."""
     doc = orjson.loads(values["doc"].replace(API_ROOT, ""))
     lang = values.get("served_lang")
     titles, others = searched_texts(doc)
     body = index_tokens(others.values(), lang)
     if doc.get("isbn"):
         body.add(NOT_ALNUM.sub("", doc["isbn"]).lower())  # found without its hyphens too
-    return {
+    row = {
+        "item_id": item_id,
+        "entity_id": values["entity_id"],
+        "type": values["type"],
+        "lang": values["lang"],
+        "lenient": values["lenient"],
+        "strict": values["strict"],
+        "visible_from": values["visible_from"],
+        "visible_until": values["visible_until"],
+        "recency": recency(doc),
+    }
+    texts = {
         "item_id": item_id,
         "title": " ".join(sorted(index_tokens(titles.values(), lang))),
         "body": " ".join(sorted(body)),
         "texts": orjson.dumps({**titles, **others}).decode(),
-        "recency": recency(doc),
     }
+    return row, texts
+
+
+def _postgres_insert() -> Any:
+    """``search_entries`` with its ``tsvector`` columns made from the tokens passed."""
+    columns = [sql_column(c.name, c.type) for c in SearchEntry.__table__.columns]
+    vectors = (sql_column("title_vector"), sql_column("vector"))
+    target = sql_table(SearchEntry.__tablename__, *columns, *vectors)
+    values: dict[str, Any] = {c.name: bindparam(c.name, type_=c.type) for c in columns}
+    values["title_vector"] = _vector(bindparam("title_tokens", type_=Text))
+    values["vector"] = _vector(bindparam("all_tokens", type_=Text))
+    return insert(target).values(values)
+
+
+def _vector(tokens: Any) -> Any:
+    return func.array_to_tsvector(func.string_to_array(tokens, " "))
 
 
 def index_rows(session: Session, ids: Iterable[int], rows: Iterable[dict[str, Any]]) -> None:
     """Index read-model rows just inserted (one language each; ``lang=all`` is not searched)."""
-    entries = [
+    pairs = [
         entry(item_id, values)
         for item_id, values in zip(ids, rows, strict=True)
         if values["lang"] != ALL_LANGUAGES
     ]
-    if entries:
-        session.execute(insert(SearchEntry), entries)
+    if not pairs:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            _postgres_insert(),
+            [
+                {
+                    **row,
+                    "title_tokens": texts["title"],
+                    "all_tokens": " ".join(
+                        sorted(set(texts["title"].split()) | set(texts["body"].split()))
+                    ),
+                }
+                for row, texts in pairs
+            ],
+        )
+    else:
+        session.execute(insert(SearchEntry), [row for row, _texts in pairs])
+    session.execute(insert(SearchText), [texts for _row, texts in pairs])
 
 
 # --- check -----------------------------------------------------------------------------------
 
-CHECKED = ("title", "body", "texts", "recency")
+ENTRY_CHECKED = ("entity_id", "type", "lang", "lenient", "strict", "visible_from")
+ENTRY_CHECKED += ("visible_until", "recency")
+TEXT_CHECKED = ("title", "body", "texts")
 
 
 def check(session: Session) -> list[str]:
     """Every search entry that differs from what its read-model row gives (or is missing);
-    on SQLite also FTS5's own check of ``search_fts`` against ``search_entries``."""
-    P, S = PublicItem, SearchEntry
+    on SQLite also FTS5's own check of ``search_fts`` against ``search_texts``."""
+    P, S, T = PublicItem, SearchEntry, SearchText
     problems: list[str] = []
+    source = (P.id, P.entity_id, P.type, P.lang, P.served_lang, P.lenient, P.strict, P.doc)
+    source += (P.visible_from, P.visible_until)
     rows = session.execute(
-        select(P.id, P.entity_id, P.doc, P.served_lang, *(getattr(S, c) for c in CHECKED))
+        select(
+            *source,
+            S.item_id.label("entry"),
+            *(getattr(S, c).label(f"s_{c}") for c in ENTRY_CHECKED),
+            T.item_id.label("text"),
+            *(getattr(T, c).label(f"t_{c}") for c in TEXT_CHECKED),
+        )
         .outerjoin(S, S.item_id == P.id)
+        .outerjoin(T, T.item_id == P.id)
         .where(P.lang != ALL_LANGUAGES)
         .order_by(P.id)
     )
     for row in rows:
-        wanted = entry(row.id, {"doc": row.doc, "served_lang": row.served_lang})
-        stored = tuple(getattr(row, c) for c in CHECKED)
-        if stored[0] is None:
+        wanted_entry, wanted_texts = entry(row.id, row._asdict())
+        if row.entry is None or row.text is None:
             problems.append(f"item {row.entity_id}: search entry of row {row.id} missing")
-        elif stored != tuple(wanted[c] for c in CHECKED):
+            continue
+        stored = [getattr(row, f"s_{c}") for c in ENTRY_CHECKED]
+        stored += [getattr(row, f"t_{c}") for c in TEXT_CHECKED]
+        wanted = [wanted_entry[c] for c in ENTRY_CHECKED] + [wanted_texts[c] for c in TEXT_CHECKED]
+        if stored != wanted:
             problems.append(f"item {row.entity_id}: search entry of row {row.id} stale")
     if session.get_bind().dialect.name == "sqlite":
         try:
@@ -194,5 +253,5 @@ def check(session: Session) -> list[str]:
                 text(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('integrity-check', 1)")
             )
         except DatabaseError as error:
-            problems.append(f"{FTS_TABLE} differs from search_entries: {error.orig}")
+            problems.append(f"{FTS_TABLE} differs from search_texts: {error.orig}")
     return problems

@@ -1,19 +1,22 @@
-"""The search index: one entry per published read-model row (``public_items``).
+"""The search index: per published read-model row (``public_items``) an entry and its texts.
 
-An entry holds the row's words as index tokens (``title``: title or name, ``body``: every
-other searched text) and the plain texts the highlights are cut from. It belongs to its
-read-model row (deleted with it), so what is found is exactly what a list in that language,
-fallback mode and time interval shows. The full-text structures on top are per database and
-live in the migration (see ``search.index``): on SQLite the FTS5 table ``search_fts`` over
-these columns, kept in step by triggers; on PostgreSQL generated ``tsvector`` columns with a
-GIN index.
+``search_entries`` is narrow: what a search filters and ranks by (type, language, fallback
+mode, visibility interval, the item's date), copied from the read-model row, so a query with
+tens of thousands of matches reads small rows that stay in the page cache, and the read model
+itself only for the page shown. ``search_texts`` holds the row's words as index tokens
+(``title``: title or name, ``body``: every other searched text) and the plain texts the
+highlights are cut from. Both belong to their read-model row (deleted with it), so what is
+found is exactly what a list in that language, fallback mode and time shows. The full-text
+structures are per database and live in the migration (see ``search.index``): on SQLite the
+FTS5 table ``search_fts`` over ``search_texts``, kept in step by triggers; on PostgreSQL
+``tsvector`` columns of ``search_entries`` with a GIN index.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ifm_api.core.db import Base
@@ -25,7 +28,22 @@ class SearchEntry(Base):
     item_id: Mapped[int] = mapped_column(
         ForeignKey("public_items.id", ondelete="CASCADE"), primary_key=True
     )
+    entity_id: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(32))
+    lang: Mapped[str] = mapped_column(String(16))
+    lenient: Mapped[bool] = mapped_column(Boolean)
+    strict: Mapped[bool] = mapped_column(Boolean)
+    visible_from: Mapped[datetime]
+    visible_until: Mapped[datetime | None]
+    recency: Mapped[datetime | None]
+
+
+class SearchText(Base):
+    __tablename__ = "search_texts"
+
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("public_items.id", ondelete="CASCADE"), primary_key=True
+    )
     title: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
     texts: Mapped[str] = mapped_column(Text)
-    recency: Mapped[datetime | None]

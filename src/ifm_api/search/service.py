@@ -1,14 +1,14 @@
 """Searching the published read model: ``q=`` on the lists and ``GET /api/v1/search``.
 
-A search is the read model's list query with one more condition, the full-text match, and
-(unless a ``sort`` is asked for) relevance as its order: a count and one page, two queries
-whatever is found. What may be found is what the list shows: the read language's rows in
-the fallback mode asked for, visible now.
+A search is a count and one page, two queries whatever is found. What may be found is what
+the list shows: the entries (copies of the read-model rows' keys) of the read language in
+the fallback mode asked for, visible now; only the page's rows are read from the read model.
+Without a ``sort``, relevance orders.
 
 Score: 2 when a word is found in the title (or name), else 1; equal scores put newer items
-first. It is computed the same way on both databases (FTS5's ``bm25`` with the body weighted
-0 is non-zero exactly when the title matches; on PostgreSQL the title's own ``tsvector``),
-so both return the same items in the same order.
+first (the item's own date), then the higher id. It is computed the same way on both
+databases (on SQLite a second full-text match on the title column, on PostgreSQL the title's
+own ``tsvector``), so both return the same items in the same order.
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
+    or_,
     select,
+    true,
 )
 from sqlalchemy import column as sql_column
 from sqlalchemy import table as sql_table
@@ -42,20 +44,20 @@ from ifm_api.core.errors import BadRequest
 from ifm_api.core.i18n import ALL, supported_languages
 from ifm_api.core.models import LIVE
 from ifm_api.core.read.model import API_ROOT, PublicItem
-from ifm_api.core.read.public import Stored, _order, visible_now
+from ifm_api.core.read.public import Stored, _order
 from ifm_api.search.index import FTS_TABLE
-from ifm_api.search.models import SearchEntry
+from ifm_api.search.models import SearchEntry, SearchText
 from ifm_api.search.text import Query, marks, parse_query, words
 
-P, S = PublicItem, SearchEntry
+P, E, T = PublicItem, SearchEntry, SearchText
 SNIPPET_CHARS = 200  # a highlight's length, about
 SNIPPET_BEFORE = 60  # of which before the first match
 
 
 class CrossJoin(Join):
     """A join whose left side SQLite must loop over (``CROSS JOIN``): the full-text match
-    drives, and the read model is looked up by row id. Left to itself, SQLite may walk a
-    list's index and run the full-text query once per row."""
+    drives, and the entries are looked up by row id. Left to itself, SQLite may walk an
+    index of the right side and run the full-text query once per row."""
 
     inherit_cache = True
 
@@ -79,69 +81,92 @@ def query_of(text: str) -> Query:
     return parse_query(text, supported_languages())
 
 
-Matching = tuple[Select[Any], ColumnElement[Any], bool]
+def visible_entries(ctx: ReadContext) -> list[ColumnElement[bool]]:
+    """As ``core.read.public.visible_now``, on the entries' copies of those columns."""
+    mode = E.strict if ctx.fallback is False else E.lenient
+    return [
+        E.lang == ctx.lang,
+        mode == true(),
+        E.visible_from <= ctx.now,
+        or_(E.visible_until.is_(None), E.visible_until > ctx.now),
+    ]
 
 
-def _matching(query: Query, stmt: Select[Any]) -> Matching:
-    """``stmt`` (over the read model) limited to the rows the query finds, the score, and
-    whether ``search_entries`` is joined already (PostgreSQL: the vectors are there; SQLite
-    counts without it)."""
-    dialect = db.session().get_bind().dialect.name
-    if dialect == "sqlite":
+def _matching(query: Query, conditions: Sequence[ColumnElement[bool]]) -> Select[Any]:
+    """The entries the query finds among those ``conditions`` allow."""
+    if db.session().get_bind().dialect.name == "sqlite":
         fts = sql_table(FTS_TABLE, sql_column("rowid"))
-        stmt = stmt.select_from(CrossJoin(fts, P.__table__, fts.c.rowid == P.id)).where(
-            literal_column(FTS_TABLE).match(query.fts5())
+        return (
+            select(E.item_id)
+            .select_from(CrossJoin(fts, E.__table__, fts.c.rowid == E.item_id))
+            .where(literal_column(FTS_TABLE).match(query.fts5()), *conditions)
         )
-        title_hit = func.bm25(literal_column(FTS_TABLE), 1.0, 0.0) < 0
+    vector = literal_column(f"{E.__tablename__}.vector")
+    return select(E.item_id).where(
+        vector.op("@@")(cast(literal(query.tsquery(), Text), TSQUERY)), *conditions
+    )
+
+
+def _score(query: Query) -> ColumnElement[Any]:
+    """2 when a word of the query is in the title, else 1."""
+    if db.session().get_bind().dialect.name == "sqlite":
+        titles = (
+            select(sql_column("rowid"))
+            .select_from(sql_table(FTS_TABLE))
+            .where(literal_column(FTS_TABLE).match(query.fts5_title()))
+            .correlate(None)
+        )
+        title_hit: ColumnElement[bool] = E.item_id.in_(titles.scalar_subquery())
     else:
-        vector = literal_column(f"{S.__tablename__}.vector")
-        title_vector = literal_column(f"{S.__tablename__}.title_vector")
-        stmt = stmt.join(S, S.item_id == P.id).where(
-            vector.op("@@")(cast(literal(query.tsquery(), Text), TSQUERY))
-        )
+        title_vector = literal_column(f"{E.__tablename__}.title_vector")
         title_hit = title_vector.op("@@")(
             cast(literal(query.tsquery(any_term=True), Text), TSQUERY)
         )
-    score = case((title_hit, 2), else_=1).label("score")
-    return stmt, score, dialect != "sqlite"
+    return case((title_hit, 2), else_=1).label("score")
 
 
 def _columns() -> tuple[Any, ...]:
-    return (P.entity_id, P.doc, P.etag, P.served_lang, P.links, S.texts)
+    return (P.entity_id, P.doc, P.etag, P.served_lang, P.links, T.texts)
 
 
-def relevance(score: ColumnElement[Any]) -> list[Any]:
-    return [score.desc(), S.recency.desc().nulls_last(), P.entity_id.desc()]
+Order = Callable[[Any], list[Any]]  # (a namespace of score, recency, entity_id) -> ORDER BY
+
+
+def relevance(c: Any) -> list[Any]:
+    return [c.score.desc(), c.recency.desc().nulls_last(), c.entity_id.desc()]
+
+
+@dataclass(frozen=True)
+class _Keys:
+    score: Any
+    recency: Any
+    entity_id: Any
 
 
 def _page(
-    matching: Matching,
-    order: Callable[[ColumnElement[Any]], list[Any]],
-    page: int,
-    page_size: int,
+    stmt: Select[Any], query: Query, order: Order, page: int, page_size: int
 ) -> tuple[list[Hit], int]:
-    """The count, and one page: its row ids ranked first (small rows to sort, however many
-    match), then only their stored JSON joined, in the same order."""
-    stmt, score, joined = matching
+    """The count, and one page: its entries ranked first (small rows, however many match),
+    then only their stored JSON and texts read, in the same order."""
     session = db.session()
-    total = session.scalar(stmt.with_only_columns(func.count(P.id))) or 0
+    total = session.scalar(stmt.with_only_columns(func.count(E.item_id))) or 0
     if total == 0 or (page - 1) * page_size >= total:
         return [], total
-    if not joined:
-        stmt = stmt.join(S, S.item_id == P.id)  # for the ranking's recency
+    score = _score(query)
     ranked = (
-        stmt.with_only_columns(P.id.label("row_id"), score)
-        .order_by(*order(score))
+        stmt.with_only_columns(E.item_id.label("row_id"), score, E.recency, E.entity_id)
+        .order_by(*order(_Keys(score, E.recency, E.entity_id)))
         .limit(page_size)
         .offset((page - 1) * page_size)
         .subquery("ranked")
     )
+    keys = _Keys(ranked.c.score, ranked.c.recency, ranked.c.entity_id)
     rows = session.execute(
         select(*_columns(), ranked.c.score)
         .select_from(ranked)
         .join(P, P.id == ranked.c.row_id)
-        .join(S, S.item_id == P.id)
-        .order_by(*order(ranked.c.score))
+        .join(T, T.item_id == P.id)
+        .order_by(*order(keys))
     )
     return [Hit(Stored(*row[:5]), row.score, row.texts) for row in rows], total
 
@@ -162,25 +187,37 @@ def list_rows(
     sort: str | None,
     filters: dict[str, Any],
 ) -> tuple[list[Stored], int]:
-    """A list's page with ``q``: its filters, and its ``sort`` if one is asked for."""
-    base: Select[Any] = select(P.id).where(P.type == spec.type, *visible_now(ctx))
-    if spec.read.filters and filters:
-        base = spec.read.filters(base, filters, ctx)
-    matching = _matching(query_of(text), base)
+    """A list's page with ``q``: its filters, and its ``sort`` if one is asked for (both
+    need the read-model row of every match; relevance alone does not)."""
+    query = query_of(text)
+    stmt = _matching(query, [E.type == spec.type, *visible_entries(ctx)])
+    if sort or _filtered(spec, filters, ctx):
+        stmt = stmt.join(P, P.id == E.item_id)
+        if spec.read.filters:
+            stmt = spec.read.filters(stmt, filters, ctx)
 
-    def order(score: ColumnElement[Any]) -> list[Any]:
-        return _order(spec, sort) if sort else relevance(score)
+    def order(keys: Any) -> list[Any]:
+        return _order(spec, sort) if sort else relevance(keys)
 
-    hits, total = _page(matching, order, page, page_size)
+    hits, total = _page(stmt, query, order, page, page_size)
     return [hit.row for hit in hits], total
+
+
+def _filtered(spec: ResourceSpec, filters: dict[str, Any], ctx: ReadContext) -> bool:
+    """Whether the list's filters ask for anything (they add conditions on the read model)."""
+    if not spec.read.filters or not filters:
+        return False
+    probe = select(P.id)
+    return spec.read.filters(probe, filters, ctx) is not probe
 
 
 def search(
     ctx: ReadContext, text: str, types: Sequence[str], *, page: int, page_size: int
 ) -> tuple[list[Hit], int]:
     """A page of hits across the types (item ``type`` values) and the total."""
-    base: Select[Any] = select(P.id).where(P.type.in_(types), *visible_now(ctx))
-    return _page(_matching(query_of(text), base), relevance, page, page_size)
+    query = query_of(text)
+    stmt = _matching(query, [E.type.in_(types), *visible_entries(ctx)])
+    return _page(stmt, query, relevance, page, page_size)
 
 
 # --- the body --------------------------------------------------------------------------------

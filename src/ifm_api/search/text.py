@@ -112,15 +112,23 @@ class Query:
     def fts5(self) -> str:
         """The FTS5 MATCH expression: quoted tokens only, so nothing typed is syntax."""
         return " AND ".join(
-            "(" + " OR ".join(f'"{a.token}"' + ("*" if a.prefix else "") for a in term) + ")"
-            for term in self.terms
+            "(" + " OR ".join(_phrase(a) for a in term) + ")" for term in self.terms
         )
+
+    def fts5_title(self) -> str:
+        """FTS5: any word of the query in the title column."""
+        alternatives = " OR ".join(_phrase(a) for a in self.tokens())
+        return f"title : ({alternatives})"
 
     def tsquery(self, *, any_term: bool = False) -> str:
         """The PostgreSQL ``tsquery`` text (cast, not parsed: the lexemes are ours)."""
         if any_term:
             return " | ".join(_lexeme(a) for a in self.tokens())
         return " & ".join("(" + " | ".join(_lexeme(a) for a in term) + ")" for term in self.terms)
+
+
+def _phrase(alt: Alternative) -> str:
+    return f'"{alt.token}"' + ("*" if alt.prefix else "")
 
 
 def _lexeme(alt: Alternative) -> str:
