@@ -19,6 +19,7 @@ from ifm_api.core.schemas import ProblemSchema
 from ifm_api.core.views import API_PREFIX
 from ifm_api.search.schemas import SEARCHED, SearchArgs, SearchPageSchema
 from ifm_api.search.service import hit_body, query_of, search
+from ifm_api.search.text import Marker
 
 blp = ApiBlueprint(
     "search",
@@ -63,10 +64,10 @@ class Search(MethodView):
         hits, total = search(ctx, args["q"], types, page=page, page_size=page_size)
         pages = math.ceil(total / page_size) if total else 0
         meta = {"page": page, "page_size": page_size, "total": total, "pages": pages}
-        query = query_of(args["q"])
+        marker = Marker(query_of(args["q"]))
 
         def build() -> bytes:
-            items = b",".join(hit_body(hit, query, ctx.api_root) for hit in hits)
+            items = b",".join(hit_body(hit, marker, ctx.api_root) for hit in hits)
             return b'{"items":[' + items + b'],"meta":' + orjson.dumps(meta) + b"}"
 
         etag = body_etag([ctx.api_root, args["q"], meta, [(h.row.etag, h.score) for h in hits]])

@@ -14,6 +14,7 @@ own ``tsvector``), so both return the same items in the same order.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -47,7 +48,7 @@ from ifm_api.core.read.model import API_ROOT, PublicItem
 from ifm_api.core.read.public import Stored, _order
 from ifm_api.search.index import FTS_TABLE
 from ifm_api.search.models import SearchEntry, SearchText
-from ifm_api.search.text import Query, marks, parse_query, words
+from ifm_api.search.text import WORD, Marker, Query, parse_query, words
 
 P, E, T = PublicItem, SearchEntry, SearchText
 SNIPPET_CHARS = 200  # a highlight's length, about
@@ -223,32 +224,33 @@ def search(
 # --- the body --------------------------------------------------------------------------------
 
 
-def hit_body(hit: Hit, query: Query, api_root: str) -> bytes:
+def hit_body(hit: Hit, marker: Marker, api_root: str) -> bytes:
     """The stored item as the lists serve it, with ``score`` and ``highlights``."""
     item = orjson.loads(hit.row.doc.replace(API_ROOT, api_root))
     item["score"] = hit.score
-    item["highlights"] = highlights(orjson.loads(hit.texts), query, hit.row.served_lang)
+    item["highlights"] = highlights(orjson.loads(hit.texts), marker, hit.row.served_lang)
     return orjson.dumps(item)
 
 
-def highlights(texts: dict[str, str], query: Query, lang: str | None) -> dict[str, str]:
+def highlights(texts: dict[str, str], marker: Marker, lang: str | None) -> dict[str, str]:
     """Per field with a match: a snippet, matched words in ``<mark>``, the rest escaped."""
     found = {}
     for field, text in texts.items():
-        snippet = _snippet(text, query, lang)
+        snippet = _snippet(text, marker, lang)
         if snippet is not None:
             found[field] = snippet
     return found
 
 
-def _snippet(text: str, query: Query, lang: str | None) -> str | None:
-    first = None
-    for match in words(text):
-        if marks(match.group(), query, lang):
-            first = match
-            break
-    if first is None:
+def _snippet(text: str, marker: Marker, lang: str | None) -> str | None:
+    """The text around its first match (regular expressions find it: a body is long, the
+    words a query matches in it are few)."""
+    matched = {word for word in set(WORD.findall(text)) if marker(word, lang)}
+    if not matched:
         return None
+    alternatives = "|".join(re.escape(w) for w in sorted(matched, key=len, reverse=True))
+    first = re.search(rf"(?<![^\W_])(?:{alternatives})(?![^\W_])", text)
+    assert first is not None
     start, end = 0, len(text)
     if len(text) > SNIPPET_CHARS:
         start = max(0, first.start() - SNIPPET_BEFORE)
@@ -261,7 +263,7 @@ def _snippet(text: str, query: Query, lang: str | None) -> str | None:
     position = start
     for match in words(text[start:end]):
         word_start, word_end = start + match.start(), start + match.end()
-        if marks(match.group(), query, lang):
+        if match.group() in matched:
             parts.append(html.escape(text[position:word_start]))
             parts.append(f"<mark>{html.escape(match.group())}</mark>")
             position = word_end

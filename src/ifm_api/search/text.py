@@ -163,7 +163,23 @@ def _alternatives(found: set[str]) -> tuple[Alternative, ...]:
     return tuple(kept)
 
 
-def marks(word: str, query: Query, lang: str | None) -> bool:
-    """Whether a word of a text in ``lang`` is one the query matched (for highlights)."""
-    tokens = word_forms(word, lang)
-    return any(alt.matches(token) for alt in query.tokens() for token in tokens)
+class Marker:
+    """Whether a word of a text in some language is one the query matched (for highlights);
+    remembers its answers, since texts repeat their words."""
+
+    def __init__(self, query: Query) -> None:
+        alternatives = query.tokens()
+        self.prefixes = tuple(a.token for a in alternatives if a.prefix)
+        self.exact = frozenset(a.token for a in alternatives if not a.prefix)
+        self.memo: dict[tuple[str, str | None], bool] = {}
+
+    def __call__(self, word: str, lang: str | None) -> bool:
+        key = (word, lang)
+        hit = self.memo.get(key)
+        if hit is None:
+            hit = any(
+                token in self.exact or token.startswith(self.prefixes)
+                for token in word_forms(word, lang)
+            )
+            self.memo[key] = hit
+        return hit
