@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 
 from flask import Flask
 from sqlalchemy import event, func, select
@@ -35,11 +36,11 @@ AUTHOR = "bench-search"
 COMMON = "Förderung"
 RARE = "Quantenkryptographie"
 RARE_ITEMS = 10
-CELLS = (
-    ("search common", f"/api/v1/search?q={COMMON}&lang=de"),
-    ("search rare", f"/api/v1/search?q={RARE}&lang=de"),
-    ("news q common", f"/api/v1/news?lang=de&page_size=20&q={COMMON}"),
-    ("news q rare", f"/api/v1/news?lang=de&page_size=20&q={RARE}"),
+CELLS = (  # percent-encoded, as a browser sends them
+    ("search common", f"/api/v1/search?q={quote(COMMON)}&lang=de"),
+    ("search rare", f"/api/v1/search?q={quote(RARE)}&lang=de"),
+    ("news q common", f"/api/v1/news?lang=de&page_size=20&q={quote(COMMON)}"),
+    ("news q rare", f"/api/v1/news?lang=de&page_size=20&q={quote(RARE)}"),
 )
 
 
