@@ -44,6 +44,10 @@ CELLS = (  # percent-encoded, as a browser sends them
 )
 
 
+# measured in-process beside the cells, under the same machine load: what every read costs
+BASELINE = ("news list (no q)", "/api/v1/news?lang=de&page_size=20")
+
+
 def make_app(database_url: str) -> Flask:
     media = os.environ.get("IFM_MEDIA_ROOT") or tempfile.mkdtemp(prefix="ifm-bench-media-")
     return create_app(load_settings({"DATABASE_URL": database_url, "IFM_MEDIA_ROOT": media}))
@@ -95,7 +99,7 @@ def cmd_inproc(app: Flask, requests: int, label: str) -> None:
     client = app.test_client()
     with app.app_context():
         engine = db.engine()
-    for name, path in CELLS:
+    for name, path in (*CELLS, BASELINE):
         client.get(path)  # warm: Python caches, the database's pages
         statements: list[str] = []
 
