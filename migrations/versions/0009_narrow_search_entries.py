@@ -6,8 +6,8 @@ to ``search_texts`` (SQLite's FTS5 table now indexes those), PostgreSQL's ``tsve
 columns are written with the entry. The index is derived: dropped here and written again by
 ``ifm-api db upgrade`` (the read model's format changed).
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-01 19:40:00
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0008'
-down_revision = '0007'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
