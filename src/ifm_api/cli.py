@@ -12,6 +12,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from ifm_api import create_app
 from ifm_api.config import ConfigError
 from ifm_api.exchange.commands import COMMANDS as EXCHANGE_COMMANDS
+from ifm_api.ops.commands import COMMANDS as OPS_COMMANDS
 
 
 def _create_app() -> object:
@@ -26,7 +27,7 @@ def main() -> None:
     """ifm-api: the bilingual content API of the ifm."""
 
 
-for _command in EXCHANGE_COMMANDS:
+for _command in (*EXCHANGE_COMMANDS, *OPS_COMMANDS):
     main.add_command(_command)
 
 

@@ -90,7 +90,8 @@ def retry_after() -> int:
     limit = limiter.current_limit
     if limit is None:
         return 1
-    return max(1, math.ceil(limit.reset_at - time.time()))
+    # The window's own reset time (``reset_at`` adds a second to it).
+    return max(1, math.ceil(limit.window[0] - time.time()))
 
 
 def too_many_requests(error: RateLimitExceeded) -> Response:
