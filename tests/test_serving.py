@@ -157,7 +157,7 @@ def test_sigterm_lets_the_request_in_flight_finish(gunicorn: Server) -> None:
     )
     with socket.create_connection(("127.0.0.1", gunicorn.port), timeout=30) as connection:
         connection.sendall(head.encode() + body[:10])  # the worker now waits for the rest
-        time.sleep(1)
+        time.sleep(2)
         gunicorn.process.send_signal(signal.SIGTERM)
         time.sleep(1)
         assert gunicorn.process.poll() is None  # still finishing the request
