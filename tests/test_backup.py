@@ -29,6 +29,7 @@ from ifm_api.config import load_settings
 from ifm_api.core import db
 from ifm_api.core.content import REGISTRY
 from ifm_api.core.editing import create_item, publish_item
+from ifm_api.ops.backup import database_tables
 
 Token = Callable[..., dict[str, str]]
 RESTORE_DB = "test_ops_restore"
@@ -354,3 +355,25 @@ def test_restore_names_a_missing_or_corrupt_archive(app: Flask, tmp_path: Path) 
 def restored_count_or_none(app: Flask) -> int | None:
     response = app.test_client().get("/api/v1/news")
     return None if response.status_code != 200 else len(response.get_json()["items"])
+
+
+def test_restore_refuses_an_archive_of_a_newer_version(
+    app: Flask, tmp_path: Path, make_item: Callable[..., int]
+) -> None:
+    make_item("news", {"translations": {"de": {"title": "Eins"}}})
+    good = tmp_path / "b.tar.gz"
+    assert cli(app, "backup", "--portable", good).exit_code == 0
+
+    def from_the_future(name: str, data: bytes) -> bytes:
+        if name != "manifest.json":
+            return data
+        return json.dumps({**json.loads(data), "migration_head": "9999"}).encode()
+
+    newer = tmp_path / "newer.tar.gz"
+    rewrite(good, newer, from_the_future)
+    fresh = instance(f"sqlite:///{tmp_path / 'fresh.sqlite3'}", tmp_path / "media")
+    result = cli(fresh, "restore", newer)
+    assert result.exit_code == 1, result.output
+    assert "migration 9999" in result.output and "Traceback" not in result.output
+    with fresh.app_context():
+        assert database_tables(db.engine()) == []
