@@ -131,8 +131,12 @@ def gunicorn(tmp_path: Path) -> Iterator[Server]:
         yield Server(process, port, created.stdout.strip().splitlines()[-1], log)
     finally:
         if process.poll() is None:
-            process.kill()
-            process.wait(10)
+            process.terminate()  # the master stops its workers (a kill would orphan them)
+            try:
+                process.wait(45)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
 
 
 def _request(port: int, head: str, body: bytes = b"") -> bytes:
