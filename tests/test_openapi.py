@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import Flask
@@ -127,3 +128,44 @@ def test_problem_schema_allows_and_declares_extension_members(client: FlaskClien
     problem = client.get("/api/openapi.json").get_json()["components"]["schemas"]["Problem"]
     assert problem.get("additionalProperties", True) is not False
     assert {"errors", "supported", "accepted"} <= set(problem["properties"])
+
+
+def test_committed_document_is_a_valid_openapi_3_1_document() -> None:
+    """openapi-spec-validator: the document itself follows the OpenAPI 3.1 specification
+    (what generators and contract testers assume before reading a single operation)."""
+    from openapi_spec_validator import validate
+    from openapi_spec_validator.validation import OpenAPIV31SpecValidator
+
+    document = json.loads(COMMITTED.read_text(encoding="utf-8"))
+    validate(document, cls=OpenAPIV31SpecValidator)
+
+
+def test_lang_outside_the_documented_enum_is_a_400_everywhere(client: FlaskClient) -> None:
+    """Also where `lang` only picks the language of messages (found by schemathesis)."""
+    for path in ("/healthz", "/readyz", "/sitemap.xml", "/api/v1/redirects?path=/x"):
+        response = client.get(path + ("&" if "?" in path else "?") + "lang=xx")
+        assert response.status_code == 400, path
+        assert response.get_json()["supported"] == ["de", "en"], path
+    assert client.get("/api/v1/redirects?path=/x&lang=all").status_code == 400
+
+
+def test_ids_are_json_integers_and_unknown_ones_an_invalid_reference(
+    client: FlaskClient, token: Callable[[str], dict[str, str]]
+) -> None:
+    """`12.0` is an integer in JSON Schema (accepted), `true` and `"12"` are not; an id that
+    names nothing is a 422 of its own problem type (no schema can know the database)."""
+    editor = token("editor")
+    body = {"translations": {"de": {"title": "Projekt"}}}
+    for wrong in (True, "12", 12.5):
+        response = client.post(
+            "/api/v1/projects", json={**body, "research_area": wrong}, headers=editor
+        )
+        assert response.status_code == 422, wrong
+        assert response.get_json()["type"] == "urn:ifm-api:problem:validation_failed", wrong
+    response = client.post(
+        "/api/v1/projects", json={**body, "research_area": 99999.0}, headers=editor
+    )
+    assert response.status_code == 422
+    problem = response.get_json()
+    assert problem["type"] == "urn:ifm-api:problem:invalid_reference"
+    assert list(problem["errors"]) == ["research_area"]

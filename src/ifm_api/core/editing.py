@@ -315,7 +315,7 @@ def _check_targets(spec: ResourceSpec, data: Mapping[str, Any]) -> None:
                     )
                 ]
     if errors:
-        raise ValidationFailed(errors=errors)
+        raise ValidationFailed("invalid_reference", errors=errors)
 
 
 def _replace_links(

@@ -57,6 +57,10 @@ DETAILS: dict[str, Any] = {
         "Unknown query parameter %(names)s. Parameters of this endpoint: %(allowed)s."
     ),
     "invalid_include": _l("Cannot include %(value)s; possible: %(allowed)s."),
+    "search_words": _l(
+        "`q` needs at least one word and at most %(max)s (letters and digits; anything else "
+        "separates words)."
+    ),
     "search_not_here": _l(
         "`q` searches public items in one language: not with `lang=all`, working copies "
         "(`version=draft`, `status=`) or citation formats."
@@ -68,11 +72,17 @@ DETAILS: dict[str, Any] = {
     "revision_not_found": _l("Item %(id)s has no revision %(number)s."),
     "method_not_allowed": _l("The method %(method)s is not allowed here."),
     "not_acceptable": _l("No representation in a format the client accepts."),
+    "draft_only_json": _l(
+        "A working copy is only JSON: citations and linked data are of published items."
+    ),
     "invalid_format": _l("The format %(value)s is not offered here; one of: %(allowed)s."),
     "format_needs_language": _l(
         "Citations and linked data are in one language: use a language, not lang=all."
     ),
     "validation_failed": _l("The request body has invalid fields; see errors."),
+    "invalid_reference": _l(
+        "An id in the request body names no item or file of the right kind; see errors."
+    ),
     "slug_taken": _l("The slug %(slug)s is already used in language %(lang)s."),
     "conflict": _l("The request conflicts with the current state of the item."),
     "already_public": _l(

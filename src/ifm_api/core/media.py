@@ -248,7 +248,7 @@ def check_media(media_ids: list[int], allowed: frozenset[str], path: str) -> Non
         elif media.content_type not in allowed:
             errors[key] = [N_("This file type is not allowed here.")]
     if errors:
-        raise ValidationFailed(errors=errors)
+        raise ValidationFailed("invalid_reference", errors=errors)
 
 
 def find_media(media_id: int) -> Media | None:

@@ -27,12 +27,14 @@ from marshmallow import fields
 
 from ifm_api.core.errors import PROBLEM_JSON
 from ifm_api.core.schemas import (
+    NOT_BLANK,
     IncludeParam,
     Language,
     LanguageMap,
     LanguageParam,
     OneOf,
     ProblemSchema,
+    Text,
     Translations,
 )
 
@@ -62,7 +64,11 @@ COMMON_PROBLEMS = {
     404: "Nothing at this URL (no such item, or none this reader may see).",
     413: "The body is larger than the configured limit (`IFM_MAX_UPLOAD_MB`).",
     415: "The body's content type is not accepted here.",
+    414: "The URL is longer than the server takes.",
     422: "Invalid fields; `errors` maps field paths (e.g. `translations.en.title`) to messages.",
+    429: "Too many requests: too many failed authentications from this address, or too many "
+    "writes with this token (`Retry-After` says when to retry).",
+    431: "A header field, or all of them, larger than the server takes.",
 }
 ACCEPT_LANGUAGE = {
     "name": "Accept-Language",
@@ -213,20 +219,23 @@ class ContractPlugin(BasePlugin):
 
     def schema_helper(self, name: str, definition: Any, **kwargs: Any) -> dict[str, Any] | None:
         """Schemas of responses whose every field is always sent (``COMPLETE_OUTPUT``)
-        list every field as required, so clients get no optional fields that never miss."""
+        list every field as required, so clients get no optional fields that never miss;
+        rules between fields a schema states as JSON Schema go in ``JSON_SCHEMA_EXTRA``."""
         schema = kwargs.get("schema")
         if schema is None:
             return None
         cls = schema if isinstance(schema, type) else type(schema)
+        extra = dict(getattr(cls, "JSON_SCHEMA_EXTRA", None) or {})
         if not getattr(cls, "COMPLETE_OUTPUT", False):
-            return None
+            return extra or None
         instance = resolve_schema_instance(schema)
         return {
+            **extra,
             "required": [
                 field.data_key or field_name
                 for field_name, field in instance.fields.items()
                 if not field.load_only
-            ]
+            ],
         }
 
     def _unique(self, wanted: str, method: str, path: str) -> str:
@@ -248,17 +257,28 @@ class ContractPlugin(BasePlugin):
             operation["operationId"] = self._unique(wanted, method, path or "/")
             self._complete_responses(operation, path or "/")
             parameters = operation.setdefault("parameters", [])
+            self._language_enums(parameters)
             if "AcceptLanguage" not in parameters:
                 parameters.append("AcceptLanguage")  # a component name; apispec makes the $ref
+
+    def _language_enums(self, parameters: list[Any]) -> None:
+        """A ``lang`` query parameter written by hand (``blp.doc(parameters=…)``) is the
+        same enum of the configured languages as a generated one."""
+        for parameter in parameters:
+            if not isinstance(parameter, dict) or parameter.get("name") != "lang":
+                continue
+            schema = parameter.get("schema")
+            if parameter.get("in") == "query" and schema == {"type": "string"}:
+                parameter["schema"] = {"type": "string", "enum": list(self.languages)}
 
     def _complete_responses(self, operation: dict[str, Any], path: str) -> None:
         responses = operation.setdefault("responses", {})
         responses.pop("default", None)
-        wanted = [400]
+        wanted = [400, 414, 431]
         if "{" in path:
             wanted.append(404)
         if _needs_token(operation):
-            wanted.append(401)
+            wanted.extend((401, 429))
         if _token_required(operation):
             wanted.append(403)
         if "requestBody" in operation:
@@ -306,6 +326,24 @@ def _language_properties(self: Any, field: fields.Field, ret: dict[str, Any], **
     return {}
 
 
+# Text fields take no NUL (``core.schemas.storable_text``): said as a pattern, and together
+# with NOT_BLANK (``\s*\S``) as one pattern, since a schema has a single ``pattern``.
+NO_NUL = r"^[^\x00]*$"
+NOT_BLANK_NO_NUL = r"^[^\x00]*[^\s\x00][^\x00]*$"
+
+
+def _text_pattern(self: Any, field: fields.Field, ret: dict[str, Any], **_: Any) -> Any:
+    """apispec attribute function: the characters a ``Text`` field refuses, as a pattern."""
+    if not isinstance(field, Text):
+        return {}
+    pattern = ret.get("pattern")
+    if pattern is None:
+        return {"pattern": NO_NUL}
+    if pattern == NOT_BLANK.regex.pattern:
+        return {"pattern": NOT_BLANK_NO_NUL}
+    return {}
+
+
 def _include_style(self: Any, field: fields.Field, **_: Any) -> dict[str, Any]:
     """``include=people,reports``: an array in one comma-separated value."""
     if isinstance(field, IncludeParam):
@@ -336,6 +374,7 @@ class ContractApi(Api):
         assert converter is not None
         converter.ifm_languages = self._ifm_languages  # type: ignore[attr-defined]
         converter.add_attribute_function(_language_properties)
+        converter.add_attribute_function(_text_pattern)
         converter.add_parameter_attribute_function(_include_style)
 
 

@@ -27,7 +27,7 @@ from webargs.multidictproxy import MultiDictProxy
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from ifm_api.core.errors import BadRequest
-from ifm_api.core.schemas import INVALID_TEXT, NoQueryArgs, storable_text
+from ifm_api.core.schemas import INVALID_TEXT, LanguageParam, NoQueryArgs, storable_text
 
 QUERY_LOCATIONS = frozenset({"query", "querystring"})
 
@@ -72,6 +72,17 @@ def query_parameters(schema: Schema) -> list[str]:
     return sorted(field.data_key or name for name, field in schema.load_fields.items())
 
 
+def _check_language(location_data: Mapping[str, Any], schema: Schema) -> None:
+    """``lang=`` is checked on every endpoint, also where it only picks the language of
+    messages (health checks, the sitemap): a value the document's enum does not allow is
+    the 400 listing the ``supported`` ones, never silently ignored."""
+    from ifm_api.core.i18n import select_language
+
+    field = schema.load_fields.get("lang")
+    if "lang" in location_data and isinstance(field, LanguageParam):
+        select_language(allow_all=field.allow_all)
+
+
 class ApiParser(FlaskParser):
     """webargs' Flask parser with the checks every endpoint shares (see the module)."""
 
@@ -93,6 +104,7 @@ class ApiParser(FlaskParser):
         if bad:
             raise ValidationError({path: [INVALID_TEXT] for path in bad})
         if location in QUERY_LOCATIONS:
+            _check_language(location_data, schema)
             allowed = query_parameters(schema)
             unknown = sorted(set(location_data) - set(allowed))
             if unknown:

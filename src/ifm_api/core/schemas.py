@@ -153,6 +153,17 @@ class ReadArgs(QueryArgs):
     )
 
 
+def one_language_read_param() -> LanguageParam:
+    """``lang`` of a read that has no every-language shape (redirects, citations)."""
+    return LanguageParam(
+        allow_all=False,
+        metadata={
+            "description": "Language of the response. Default: Accept-Language, then the "
+            "default language. A regional variant (`en-US`) means its language."
+        },
+    )
+
+
 class ListArgs(ReadArgs):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=DB_INT_MAX))
     page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
@@ -403,9 +414,24 @@ def language_field(**kwargs: Any) -> fields.String:
     return Language(**kwargs)
 
 
+class WholeNumber(fields.Integer):
+    """A JSON integer: ``12`` and ``12.0`` (JSON Schema's ``integer`` is any number without a
+    fraction), never ``"12"``, ``12.5`` or ``true``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(strict=True, **kwargs)
+
+    def _validated(self, value: Any) -> int:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)
+
+
 def entity_id(**kwargs: Any) -> fields.Integer:
     """The id of another item (it must exist and be of the right type)."""
-    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+    return WholeNumber(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 def item_ids(target: str) -> fields.List:
@@ -433,6 +459,17 @@ def names(max_length: int, description: str) -> fields.List:
 
 class AuthorEditSchema(Schema):
     """An author: one of the institute's people (`person`) or an external `name`."""
+
+    # Exactly one of them, as the OpenAPI document says it (``core.openapi.ContractPlugin``).
+    JSON_SCHEMA_EXTRA = {
+        "oneOf": [
+            {"required": ["person"], "properties": {"person": {"type": "integer"}}},
+            {
+                "required": ["name"],
+                "properties": {"name": {"type": "string", "pattern": r"^[^\x00]*[^\s\x00]"}},
+            },
+        ]
+    }
 
     person = entity_id(allow_none=True, metadata={"description": "Id of a person."})
     name = plain_text(NAME_MAX, metadata={"description": "An external author's name."})

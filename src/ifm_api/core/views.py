@@ -363,7 +363,9 @@ def content_blueprint(
         ctx: ReadContext, entity_id: int, name: str, args: dict[str, Any]
     ) -> Any:
         if ctx.state != LIVE:
-            raise linked_data.NotAcceptable(extra={"supported": ["application/json"]})
+            raise linked_data.NotAcceptable(
+                "draft_only_json", extra={"supported": ["application/json"]}
+            )
         item = _linked_item(ctx, entity_id)
         links = alternate_links(item, ctx)
         return linked_data.item_response(blp, item, name, style=args.get("style"), links=links)

@@ -12,6 +12,8 @@ from ifm_api.core.schemas import (
     QueryArgs,
     ReadArgs,
     Text,
+    WholeNumber,
+    one_language_read_param,
 )
 from ifm_api.exchange.models import PATH_MAX
 
@@ -31,7 +33,7 @@ class RedirectQueryArgs(Schema):
             "matter."
         },
     )
-    lang = ReadArgs._declared_fields["lang"]
+    lang = one_language_read_param()
     fallback = ReadArgs._declared_fields["fallback"]
 
 
@@ -68,9 +70,7 @@ class RedirectRuleCreateSchema(Schema):
 
     path = Text(required=True, validate=validate.Length(min=1, max=PATH_INPUT_MAX))
     resource = fields.String(required=True, validate=validate.OneOf(RESOURCES))
-    item_id = fields.Integer(
-        required=True, strict=True, validate=validate.Range(min=1, max=DB_INT_MAX)
-    )
+    item_id = WholeNumber(required=True, validate=validate.Range(min=1, max=DB_INT_MAX))
 
 
 class RedirectRuleListArgs(QueryArgs):

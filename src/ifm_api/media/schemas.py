@@ -14,6 +14,7 @@ from ifm_api.core.schemas import (
     DB_INT_MAX,
     MAX_PAGE_SIZE,
     READ_ONLY_FIELDS,
+    LanguageParam,
     QueryArgs,
     Text,
     Translations,
@@ -180,7 +181,9 @@ class MediaListArgs(QueryArgs):
     unused = fields.Boolean(
         metadata={"description": "`true`: files no item uses; `false`: files in use."}
     )
-    lang = fields.String(metadata={"description": "Language of the `used_by` labels."})
+    lang = LanguageParam(
+        allow_all=False, metadata={"description": "Language of the `used_by` labels."}
+    )
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=DB_INT_MAX))
     page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
 

@@ -30,6 +30,10 @@ from ifm_api.core.schemas import (
 from ifm_api.reports.models import REPORT_TYPES
 
 DOI_PATTERN = r"^10\.\d{4,9}/\S+$"
+# ISBN-10 or ISBN-13 with optional hyphens and spaces; the check digit is verified on top.
+ISBN_PATTERN = r"^[- ]*(?:(?:\d[- ]*){9}[\dXx]|(?:\d[- ]*){13})[- ]*$"
+# An absolute http(s) URL: a host (no spaces, no @ user part), then an optional path/query.
+HTTP_URL_PATTERN = r"^https?://[^\s/?#@]+(?:[/?#]\S*)?$"
 
 
 class ReportFileSchema(Schema):
@@ -135,11 +139,19 @@ class ReportEditSchema(EditSchemaBase):
         validate=[validate.Length(max=200), validate.Regexp(DOI_PATTERN)],
         metadata={"description": "A DOI such as `10.1000/182` (no URL prefix)."},
     )
-    isbn = Text(allow_none=True, validate=[validate.Length(max=20), validate_isbn])
+    isbn = Text(
+        allow_none=True,
+        validate=[validate.Length(max=20), validate.Regexp(ISBN_PATTERN), validate_isbn],
+        metadata={
+            "format": "isbn",
+            "description": "ISBN-10 or ISBN-13, hyphens and spaces allowed. Its check digit "
+            "is verified too (mod 11 or mod 10), which a pattern cannot say.",
+        },
+    )
     external_url = Text(
         allow_none=True,
-        validate=[validate.Length(max=500), validate.URL(schemes={"http", "https"})],
-        metadata={"description": "The publisher's page."},
+        validate=[validate.Length(max=500), validate.Regexp(HTTP_URL_PATTERN)],
+        metadata={"description": "The publisher's page: an absolute `http` or `https` URL."},
     )
     authors = fields.List(
         fields.Nested(AuthorEditSchema),

@@ -10,6 +10,7 @@ from ifm_api.core.schemas import (
     EditTranslationBase,
     ItemBaseSchema,
     Translations,
+    WholeNumber,
     item_type,
     plain_text,
     rich_text,
@@ -40,8 +41,7 @@ class ResearchAreaEditSchema(EditSchemaBase):
     """A research area in every language: the write shape (and `lang=all&version=draft`)."""
 
     translations = Translations(ResearchAreaTranslationEditSchema, required=True)
-    sort_order = fields.Integer(
-        strict=True,
+    sort_order = WholeNumber(
         validate=validate.Range(min=-1_000_000, max=1_000_000),
         metadata={"description": "Position in lists (ascending). Default 0."},
     )

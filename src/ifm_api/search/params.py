@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
-from marshmallow import ValidationError, fields, validate
+from marshmallow import fields, validate
 
+from ifm_api.core.errors import BadRequest
 from ifm_api.core.messages import N_
 from ifm_api.search.text import MAX_QUERY_CHARS, MAX_QUERY_WORDS, query_words
 
@@ -16,7 +17,8 @@ Q_DESCRIPTION = (
     "word must be found. Case and diacritics fold (ä = ae = a, ß = ss), words are stemmed "
     "(German and English Snowball) and match as prefixes, so `Integr` and `Integration` find "
     "`Integrationsmanagement`. Anything but letters and digits separates words (no operator "
-    "syntax). Title and name matches rank above the other texts, then newer items."
+    "syntax); a `q` without a word, or with too many, is a 400 of type `search_words`. "
+    "Title and name matches rank above the other texts, then newer items."
 )
 
 LIST_Q_DESCRIPTION = (
@@ -27,11 +29,18 @@ LIST_Q_DESCRIPTION = (
 
 
 def _has_words(value: str) -> None:
+    """A 400 of its own problem type (``search_words``): "a Unicode letter or digit" has no
+    pattern every regex dialect reads alike (ECMA-262's ``\\w`` is ASCII), so the OpenAPI
+    document says the rule in words and clients can tell this answer apart."""
     found = query_words(value)
     if not found:
-        raise ValidationError(NO_WORDS)
+        _bad_words(NO_WORDS)
     if len(found) > MAX_QUERY_WORDS:
-        raise ValidationError(TOO_MANY_WORDS.format(max=MAX_QUERY_WORDS))
+        _bad_words(TOO_MANY_WORDS.format(max=MAX_QUERY_WORDS))
+
+
+def _bad_words(message: str) -> NoReturn:
+    raise BadRequest("search_words", detail_args={"max": MAX_QUERY_WORDS}, errors={"q": [message]})
 
 
 def search_param(description: str = Q_DESCRIPTION, **kwargs: Any) -> fields.String:
