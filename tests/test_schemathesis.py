@@ -47,6 +47,8 @@ RULES_THE_DOCUMENT_CANNOT_STATE = {
     # `q=` without a letter or digit, or with too many words: "a Unicode letter" has no
     # pattern every regex dialect reads alike (ECMA-262's \w is ASCII): 400
     "urn:ifm-api:problem:search_words",
+    # an XLIFF body that is no XLIFF 2.0/1.2 document (XML, not JSON Schema): 422
+    "urn:ifm-api:problem:xliff_invalid",
     # an upload whose bytes are no PDF/JPEG/PNG/WebP (files are judged by content): 415
     "urn:ifm-api:problem:file_type_not_accepted",
 }

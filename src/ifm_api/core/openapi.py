@@ -304,7 +304,8 @@ def _language_properties(self: Any, field: fields.Field, ret: dict[str, Any], **
     if isinstance(field, LanguageParam):
         return {"enum": [*languages, *(["all"] if field.allow_all else [])]}
     if isinstance(field, Language):
-        return {"enum": languages}
+        source = self.ifm_source_language if field.not_source else None
+        return {"enum": [lang for lang in languages if lang != source]}
     if isinstance(field, IncludeParam):
         return {"type": "array", "items": {"type": "string", "enum": list(field.allowed)}}
     if isinstance(field, LanguageMap):
@@ -360,6 +361,9 @@ class ContractApi(Api):
 
     def __init__(self, app: Any = None, **kwargs: Any) -> None:
         languages = tuple(app.config["IFM"].languages) if app is not None else ("de", "en")
+        self._ifm_source_language = (
+            app.config["IFM"].default_language if app is not None else languages[0]
+        )
         spec_kwargs = dict(kwargs.pop("spec_kwargs", None) or {})
         spec_kwargs["extra_plugins"] = [
             *spec_kwargs.get("extra_plugins", ()),
@@ -373,6 +377,7 @@ class ContractApi(Api):
         converter = self.ma_plugin.converter
         assert converter is not None
         converter.ifm_languages = self._ifm_languages  # type: ignore[attr-defined]
+        converter.ifm_source_language = self._ifm_source_language  # type: ignore[attr-defined]
         converter.add_attribute_function(_language_properties)
         converter.add_attribute_function(_text_pattern)
         converter.add_parameter_attribute_function(_include_style)

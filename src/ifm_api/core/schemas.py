@@ -44,9 +44,11 @@ class LanguageParam(fields.String):
 
 
 class Language(fields.String):
-    """A language code in a body: one of the configured languages."""
+    """A language code in a body: one of the configured languages (``not_source``: other
+    than the default language translations are made from; documented so in the enum)."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, not_source: bool = False, **kwargs: Any) -> None:
+        self.not_source = not_source
         kwargs.setdefault("validate", validate_language)
         kwargs.setdefault(
             "metadata", {"description": "A configured language code (default: `de`, `en`)."}
@@ -460,15 +462,19 @@ def names(max_length: int, description: str) -> fields.List:
 class AuthorEditSchema(Schema):
     """An author: one of the institute's people (`person`) or an external `name`."""
 
-    # Exactly one of them, as the OpenAPI document says it (``core.openapi.ContractPlugin``).
+    # Exactly one of them, said in the OpenAPI document (``core.openapi.ContractPlugin``) as
+    # if/then/else rather than oneOf, which generators turn into two anonymous model types.
     JSON_SCHEMA_EXTRA = {
-        "oneOf": [
-            {"required": ["person"], "properties": {"person": {"type": "integer"}}},
-            {
-                "required": ["name"],
-                "properties": {"name": {"type": "string", "pattern": r"^[^\x00]*[^\s\x00]"}},
-            },
-        ]
+        "if": {"required": ["person"], "properties": {"person": {"type": "integer"}}},
+        "then": {
+            "properties": {
+                "name": {"anyOf": [{"type": "null"}, {"type": "string", "pattern": r"^\s*$"}]}
+            }
+        },
+        "else": {
+            "required": ["name"],
+            "properties": {"name": {"type": "string", "pattern": r"^[^\x00]*[^\s\x00]"}},
+        },
     }
 
     person = entity_id(allow_none=True, metadata={"description": "Id of a person."})

@@ -29,7 +29,7 @@ from ifm_api.core.schemas import (
 )
 from ifm_api.reports.models import REPORT_TYPES
 
-DOI_PATTERN = r"^10\.\d{4,9}/\S+$"
+DOI_PATTERN = r"^10\.\d{4,9}/[^\s\x00]+$"  # no NUL: a Text field
 # ISBN-10 or ISBN-13 with optional hyphens and spaces; the check digit is verified on top.
 ISBN_PATTERN = r"^[- ]*(?:(?:\d[- ]*){9}[\dXx]|(?:\d[- ]*){13})[- ]*$"
 # An absolute http(s) URL: a host (no spaces, no @ user part), then an optional path/query.

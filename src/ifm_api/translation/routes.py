@@ -283,8 +283,8 @@ class TranslationJobs(MethodView):
         )
         try:
             data, count = export_job(selection, FORMATS[job["format"]], job["package"])
-        except XliffInvalid as exc:
-            raise ValidationFailed(errors=exc.errors) from exc
+        except XliffInvalid as exc:  # ids that name no item
+            raise ValidationFailed("invalid_reference", errors=exc.errors) from exc
         stamp = f"{source_language()}-{job['target']}"
         if job["package"] == "zip":
             response = _xliff_download(data, f"translation-job-{stamp}.zip", "application/zip")

@@ -17,6 +17,7 @@ from ifm_api.core.schemas import (
     PageMetaSchema,
     QueryArgs,
     TranslationStatusSchema,
+    WholeNumber,
     validate_language,
 )
 from ifm_api.translation.service import STATUSES
@@ -114,7 +115,10 @@ FORMAT_FIELD_DESCRIPTION = "`xliff` (XLIFF 2.0, default) or `xliff-1.2`."
 
 class XliffExportArgs(QueryArgs):
     target = Language(
-        required=True, validate=validate_target, metadata={"description": TARGET_DESCRIPTION}
+        required=True,
+        not_source=True,
+        validate=validate_target,
+        metadata={"description": TARGET_DESCRIPTION},
     )
     format = fields.String(
         load_default="xliff",
@@ -125,6 +129,7 @@ class XliffExportArgs(QueryArgs):
 
 class XliffImportArgs(QueryArgs):
     target = Language(
+        not_source=True,
         validate=validate_target,
         metadata={"description": "When given, the document's target language must be it."},
     )
@@ -133,11 +138,19 @@ class XliffImportArgs(QueryArgs):
 class TranslationJobSchema(Schema):
     """What to send to a translator: items by id, or by type and status in the target."""
 
+    # `ids` or a filter, not both: said in the OpenAPI document (core.openapi.ContractPlugin).
+    JSON_SCHEMA_EXTRA = {
+        "not": {"anyOf": [{"required": ["ids", "type"]}, {"required": ["ids", "status"]}]}
+    }
+
     target = Language(
-        required=True, validate=validate_target, metadata={"description": TARGET_DESCRIPTION}
+        required=True,
+        not_source=True,
+        validate=validate_target,
+        metadata={"description": TARGET_DESCRIPTION},
     )
     ids = fields.List(
-        fields.Integer(strict=True, validate=validate.Range(min=1, max=DB_INT_MAX)),
+        WholeNumber(validate=validate.Range(min=1, max=DB_INT_MAX)),
         validate=validate.Length(min=1, max=1000),
         metadata={"description": "Items by id (any types). Leave out to select by filter."},
     )
