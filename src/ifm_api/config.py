@@ -42,6 +42,14 @@ Every variable (all optional; a `.env` file in the working directory may set the
 - ``IFM_INSTITUTION_PLACE``: its place (citations' address/location). Default ``Mannheim``.
 - ``IFM_CITATION_STYLE``: default CSL style of formatted citations, one of the shipped
   styles ``apa`` and ``german-council-of-economic-experts``. Default ``apa``.
+- ``IFM_CHANGES_RETENTION_DAYS``: how long the change feed keeps changes; older cursors get
+  a 410 (start again with a full sync). Default 30.
+- ``IFM_WEBHOOKS_ALLOW_HOSTS``: comma-separated host names or IP addresses webhooks may
+  target despite the SSRF guard (loopback, private, link-local and metadata addresses are
+  refused otherwise). Default none.
+- ``IFM_WEBHOOKS_ALLOW_HTTP``: ``1`` allows ``http://`` webhook URLs (default: https only).
+- ``IFM_WORKER_THREAD``: ``1`` (default) delivers webhooks from a background thread of
+  ``ifm-api serve``; ``0`` leaves delivery to ``ifm-api worker``.
 - ``SECRET_KEY``: Flask secret. Default: random per process (fine, the API has no sessions).
 - ``IFM_LOG_LEVEL``: level of the API's logs (``DEBUG``, ``INFO``, ``WARNING``, ``ERROR``).
   Default ``INFO``.
@@ -112,6 +120,10 @@ class Settings:
     ratelimit_storage_url: str = "memory://"
     metrics_token: str | None = None
     translation_source: str | None = None
+    changes_retention_days: int = 30
+    webhooks_allow_hosts: tuple[str, ...] = ()
+    webhooks_allow_http: bool = False
+    worker_thread: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -172,6 +184,15 @@ def _parse_int(env: dict[str, str], name: str, default: int, minimum: int = 0) -
     if value < minimum:
         raise ConfigError(f"{name}: must be at least {minimum}")
     return value
+
+
+def _parse_flag(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw not in ("0", "1", "true", "false", "yes", "no"):
+        raise ConfigError(f"{name}: expected 1 or 0, got {raw!r}")
+    return raw in ("1", "true", "yes")
 
 
 def _parse_url_templates(env: dict[str, str], site_url: str) -> dict[str, str]:
@@ -395,6 +416,14 @@ def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settin
         "translation_source": _parse_translation_source(
             env.get("IFM_TRANSLATION_SOURCE"), languages
         ),
+        "changes_retention_days": _parse_int(env, "IFM_CHANGES_RETENTION_DAYS", 30, minimum=1),
+        "webhooks_allow_hosts": tuple(
+            h.strip().lower()
+            for h in env.get("IFM_WEBHOOKS_ALLOW_HOSTS", "").split(",")
+            if h.strip()
+        ),
+        "webhooks_allow_http": _parse_flag(env, "IFM_WEBHOOKS_ALLOW_HTTP", False),
+        "worker_thread": _parse_flag(env, "IFM_WORKER_THREAD", True),
     }
     values.update(overrides)
     return Settings(**values)

@@ -1,5 +1,6 @@
 """Every table, imported in one place (for Alembic and for the app)."""
 
+from ifm_api.changes.models import ChangeFeedState, ChangeRecord, ScheduledChange, ToldState
 from ifm_api.core.auth import ApiToken
 from ifm_api.core.cache import ContentState
 from ifm_api.core.db import Base
@@ -27,6 +28,8 @@ metadata = Base.metadata
 __all__ = [
     "ApiToken",
     "Base",
+    "ChangeFeedState",
+    "ChangeRecord",
     "ContentEntity",
     "ContentLink",
     "ContentState",
@@ -50,8 +53,10 @@ __all__ = [
     "ResearchArea",
     "ResearchAreaTranslation",
     "Revision",
+    "ScheduledChange",
     "SearchEntry",
     "SlugRedirect",
+    "ToldState",
     "include_name",
     "metadata",
 ]

@@ -31,6 +31,7 @@ TITLES: dict[int, Any] = {
     405: _l("Method not allowed"),
     406: _l("Not acceptable"),
     409: _l("Conflict"),
+    410: _l("Gone"),
     412: _l("Precondition failed"),
     413: _l("Content too large"),
     414: _l("URI too long"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -412,6 +412,12 @@ def affected(session: Session, changed: dict[str, set[int]]) -> dict[str, set[in
     return result
 
 
+# Called with (session, now, the refreshed items per key, their new rows) after a refresh:
+# what the change feed diffs against what it told before (``ifm_api.changes``).
+Refreshed = Callable[[Session, datetime, dict[str, set[int]], list[dict[str, Any]]], None]
+REFRESHED: list[Refreshed] = []
+
+
 def refresh_items(session: Session, changed: dict[str, set[int]]) -> None:
     """Render the rows of ``changed`` (and of the items showing them) again."""
     session.flush()
@@ -421,13 +427,18 @@ def refresh_items(session: Session, changed: dict[str, set[int]]) -> None:
         for chunk in _chunks(group):
             session.execute(delete(PublicItem).where(PublicItem.entity_id.in_(chunk)))
     scratch = _scratch(session)
+    new_rows: list[dict[str, Any]] = []
     try:
         for key, group in everything.items():
             spec = REGISTRY[key]
             for chunk in _chunks(group):
-                _insert(session, render_items(spec, chunk, now, scratch))
+                rows = render_items(spec, chunk, now, scratch)
+                new_rows.extend(values for values, _links in rows)
+                _insert(session, rows)
     finally:
         scratch.close()
+    for hook in REFRESHED:
+        hook(session, now, everything, new_rows)
 
 
 def refresh(session: Session, changes: write_changes.PublicChanges) -> None:

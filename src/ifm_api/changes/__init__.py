@@ -1,0 +1,1 @@
+"""Frontends stay in sync: the change feed, webhooks (outbox, delivery, worker), purge tags."""
