@@ -297,3 +297,64 @@ def test_concurrent_writers_every_change_seen_exactly_once(
     assert len(ids) == len(set(ids)) == writers * per_writer
     for group in made.values():
         assert [i for i in ids if i in group] == group
+
+
+# --- purge tags ----------------------------------------------------------------------------
+
+
+def tag_set(response: Any) -> set[str]:
+    cache_tag = response.headers["Cache-Tag"].split(",")
+    assert response.headers["Surrogate-Key"].split(" ") == cache_tag
+    return set(cache_tag)
+
+
+def test_cache_tags_on_lists_details_and_includes_name_every_embedded_item(
+    client: FlaskClient, make_item
+):
+    anna = person(make_item, "Anna", "Muster")
+    ben = person(make_item, "Ben", "Beispiel")
+    item = news(make_item, de="Mit zweien", people=[anna, ben])
+    other = news(make_item, de="Allein")
+    listed = client.get("/api/v1/news?lang=de")
+    assert tag_set(listed) == {
+        "news", "news:list", f"news:{item}", f"news:{item}:de", f"news:{other}",
+        f"news:{other}:de", f"person:{anna}", f"person:{ben}",
+    }  # fmt: skip
+    detail = client.get(f"/api/v1/news/{item}?lang=en")
+    assert tag_set(detail) == {
+        "news",
+        f"news:{item}",
+        f"news:{item}:en",
+        f"person:{anna}",
+        f"person:{ben}",
+    }
+    slug = detail.get_json()["slug"]
+    assert tag_set(client.get(f"/api/v1/news/slug/{slug}?lang=en")) == tag_set(detail)
+    included = client.get(f"/api/v1/news/{item}?lang=de&include=people")
+    assert {f"person:{anna}:de", f"person:{ben}:de"} <= tag_set(included)
+    etag = detail.headers["ETag"]
+    cached = client.get(f"/api/v1/news/{item}?lang=en", headers={"If-None-Match": etag})
+    assert cached.status_code == 304 and tag_set(cached) == tag_set(detail)
+    assert {"news", "news:list"} <= tag_set(client.get("/feeds/news.rss"))
+    assert "person:list" in tag_set(client.get("/sitemap.xml"))
+
+
+def test_no_cache_tags_on_problems_and_drafts(client: FlaskClient, make_item, token):
+    item = news(make_item, de="Entwurf", publish=False)
+    assert "Cache-Tag" not in client.get(f"/api/v1/news/{item}").headers
+    preview = client.get(f"/api/v1/news/{item}?version=draft", headers=token("preview"))
+    assert preview.status_code == 200 and "Cache-Tag" not in preview.headers
+
+
+def test_change_events_carry_the_tags_a_cached_response_holds(
+    app: Flask, client: FlaskClient, make_item
+):
+    anna = person(make_item, "Anna", "Alt")
+    item = news(make_item, de="Mit Anna", people=[anna])
+    cached = tag_set(client.get(f"/api/v1/news/{item}?lang=de"))
+    since = cursor(client)
+    edit_and_publish(app, "people", anna, {"family_name": "Neu"})
+    changes, _ = follow(client, since)
+    stale = {tag for change in changes for tag in change["tags"]}
+    assert cached & stale  # a purge of the event's tags drops the cached detail
+    assert f"person:{anna}" in stale

@@ -89,6 +89,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     from ifm_api.core.i18n import message_language
     from ifm_api.core.openapi import ContractApi
     from ifm_api.core.read import build  # noqa: F401  (keeps the read model in every write)
+    from ifm_api.core.read import tags
 
     settings = config if isinstance(config, Settings) else load_settings()
     app = Flask(__name__, static_folder=None)
@@ -117,6 +118,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     _register_blueprints(api)
     _register_docs_assets(app)
     errors.init_app(app)
+    app.after_request(tags.add_headers)
     app.register_error_handler(NotModified, not_modified_response)
     # Outermost: who the request is addressed to is settled before anything builds a URL.
     app.wsgi_app = origin.wrap(app.wsgi_app, settings)  # type: ignore[method-assign]

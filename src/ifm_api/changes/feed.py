@@ -28,7 +28,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from ifm_api.changes.models import ChangeFeedState, ChangeRecord, ScheduledChange, ToldState
-from ifm_api.changes.tags import stale_tags
+from ifm_api.core.read.tags import stale_tags
 from ifm_api.core.cache import bump_version
 from ifm_api.core.content import REGISTRY, ResourceSpec
 from ifm_api.core.errors import DETAILS, ApiError

@@ -36,6 +36,7 @@ from ifm_api.core.db import utcnow
 from ifm_api.core.i18n import ALL, supported_languages
 from ifm_api.core.models import LIVE, ContentEntity, ContentLink
 from ifm_api.core.read.keys import parse_time
+from ifm_api.core.read.tags import item_tag
 from ifm_api.core.read.model import (
     ALL_LANGUAGES,
     API_ROOT,
@@ -249,6 +250,17 @@ def _shown(spec: ResourceSpec, item: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def embedded_tags(spec: ResourceSpec, item: dict[str, Any]) -> str | None:
+    """The purge tags of the items the representation shows (``core.read.tags``)."""
+    types = {r.name: REGISTRY[r.target].type for r in spec.relations if r.target}
+    found = {
+        item_tag(types[link["relation"]], link["target_id"])
+        for link in _shown(spec, item)
+        if link.get("target_id") is not None and link["relation"] in types
+    }
+    return " ".join(sorted(found)) or None
+
+
 def _row(
     spec: ResourceSpec,
     entity_id: int,
@@ -291,6 +303,7 @@ def _row(
         "etag": hashlib.sha1(text.encode()).hexdigest(),
         "doc": text,
     }
+    values["tags"] = embedded_tags(spec, item)
     values.update(spec.read.columns(item, lang))
     if values["sort_text"] is not None:
         values["sort_text"] = values["sort_text"][:400]

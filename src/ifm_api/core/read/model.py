@@ -87,6 +87,7 @@ class PublicItem(Base):
     links: Mapped[str | None] = mapped_column(Text)
     etag: Mapped[str] = mapped_column(String(40))
     doc: Mapped[str] = mapped_column(Text)
+    tags: Mapped[str | None] = mapped_column(Text)  # purge tags of the items it embeds
 
 
 class PublicItemLink(Base):

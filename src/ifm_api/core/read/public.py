@@ -17,6 +17,7 @@ import orjson
 from sqlalchemy import ColumnElement, Select, case, func, or_, select, true
 
 from ifm_api.core import db
+from ifm_api.core.read import tags
 from ifm_api.core.content import REGISTRY, SLUG, ReadContext, ResourceSpec
 from ifm_api.core.i18n import default_language
 from ifm_api.core.read.model import ALL_LANGUAGES, API_ROOT, PublicItem
@@ -33,6 +34,8 @@ class Stored:
     etag: str
     served_lang: str | None
     links: str | None
+    type: str = ""
+    tags: str | None = None  # the purge tags of the items it embeds
 
 
 def visible_now(ctx: ReadContext) -> list[ColumnElement[bool]]:
@@ -47,7 +50,7 @@ def visible_now(ctx: ReadContext) -> list[ColumnElement[bool]]:
 
 
 def _columns() -> tuple[Any, ...]:
-    return (P.entity_id, P.doc, P.etag, P.served_lang, P.links)
+    return (P.entity_id, P.doc, P.etag, P.served_lang, P.links, P.type, P.tags)
 
 
 def _order(spec: ResourceSpec, sort: str | None) -> list[Any]:
@@ -71,12 +74,15 @@ def list_rows(
     if spec.read.filters and filters:
         stmt = spec.read.filters(stmt, filters, ctx)
     total = db.session().scalar(stmt.with_only_columns(func.count(P.id))) or 0
+    tags.note([tags.type_tag(spec.type), tags.list_tag(spec.type)])
     if total == 0 or (page - 1) * page_size >= total:
         return [], total
     rows = db.session().execute(
         stmt.order_by(*_order(spec, sort)).limit(page_size).offset((page - 1) * page_size)
     )
-    return [Stored(*row) for row in rows], total
+    found = [Stored(*row) for row in rows]
+    tags.note_rows(spec.type, ctx.lang, ((row.entity_id, row.tags) for row in found))
+    return found, total
 
 
 def get_row(spec: ResourceSpec, ctx: ReadContext, entity_id: int) -> Stored | None:
@@ -89,7 +95,12 @@ def get_row(spec: ResourceSpec, ctx: ReadContext, entity_id: int) -> Stored | No
         )
         .first()
     )
-    return Stored(*row) if row is not None else None
+    if row is None:
+        return None
+    found = Stored(*row)
+    tags.note([tags.type_tag(spec.type)])
+    tags.note_rows(spec.type, ctx.lang, [(found.entity_id, found.tags)])
+    return found
 
 
 def find_by_slug(spec: ResourceSpec, ctx: ReadContext, slug: str) -> int:
@@ -121,6 +132,7 @@ def feed_rows(spec: ResourceSpec, ctx: ReadContext, limit: int) -> list[tuple[st
         .order_by(*_order(spec, None))
         .limit(limit)
     )
+    tags.note([tags.type_tag(spec.type), tags.list_tag(spec.type)])
     return [(doc, own_from) for doc, own_from in db.session().execute(stmt)]
 
 
@@ -132,7 +144,9 @@ def sitemap_rows(now: Any) -> list[tuple[str, int, str, str, Any]]:
         P.visible_from <= now,
         or_(P.visible_until.is_(None), P.visible_until > now),
     )
-    return [tuple(row) for row in db.session().execute(stmt)]  # type: ignore[misc]
+    found = [tuple(row) for row in db.session().execute(stmt)]
+    tags.note(tags.list_tag(spec.type) for spec in REGISTRY.values())
+    return found  # type: ignore[return-value]
 
 
 # --- include -------------------------------------------------------------------------------
@@ -191,7 +205,10 @@ def embedded_rows(ctx: ReadContext, ids: set[int]) -> list[Stored]:
     rows = db.session().execute(
         select(*_columns()).where(P.entity_id.in_(sorted(ids)), *visible_now(ctx))
     )
-    return [Stored(*row) for row in rows]
+    found = [Stored(*row) for row in rows]
+    for row in found:
+        tags.note_rows(row.type, ctx.lang, [(row.entity_id, None)])
+    return found
 
 
 def _without_relations(doc: dict[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from flask import Response, g, has_app_context
+
 
 def type_tag(type_: str) -> str:
     return type_
@@ -36,3 +38,29 @@ def stale_tags(type_: str, entity_id: int, lang: str) -> list[str]:
 def headers(tags: Iterable[str]) -> dict[str, str]:
     unique = list(dict.fromkeys(tags))
     return {"Cache-Tag": ",".join(unique), "Surrogate-Key": " ".join(unique)}
+
+
+def note(tags: Iterable[str]) -> None:
+    """Remember what this request's public response shows (its purge tags)."""
+    if has_app_context():
+        g.setdefault("ifm_cache_tags", []).extend(tags)
+
+
+def note_rows(type_: str, lang: str, rows: Iterable[tuple[int, str | None]]) -> None:
+    """The items a response shows: (entity id, the row's embedded-item tags) each."""
+    found = []
+    for entity_id, embedded in rows:
+        found.append(item_tag(type_, entity_id))
+        found.append(item_lang_tag(type_, entity_id, lang))
+        if embedded:
+            found.extend(embedded.split(" "))
+    note(found)
+
+
+def add_headers(response: Response) -> Response:
+    """``Cache-Tag`` and ``Surrogate-Key`` on a public read (200, or 304 for a cache)."""
+    tags = g.get("ifm_cache_tags")
+    public = "public" in (response.headers.get("Cache-Control") or "")
+    if tags and public and response.status_code in (200, 304):
+        response.headers.update(headers(tags))
+    return response
