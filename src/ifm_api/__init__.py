@@ -88,8 +88,10 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     )
     from ifm_api.core.i18n import message_language
     from ifm_api.core.openapi import ContractApi
-    from ifm_api.core.read import build  # noqa: F401  (keeps the read model in every write)
-    from ifm_api.core.read import tags
+    from ifm_api.core.read import (
+        build,  # noqa: F401  (keeps the read model in every write)
+        tags,
+    )
 
     settings = config if isinstance(config, Settings) else load_settings()
     app = Flask(__name__, static_folder=None)

@@ -28,7 +28,6 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from ifm_api.changes.models import ChangeFeedState, ChangeRecord, ScheduledChange, ToldState
-from ifm_api.core.read.tags import stale_tags
 from ifm_api.core.cache import bump_version
 from ifm_api.core.content import REGISTRY, ResourceSpec
 from ifm_api.core.errors import DETAILS, ApiError
@@ -36,6 +35,7 @@ from ifm_api.core.i18n import supported_languages
 from ifm_api.core.models import ContentEntity
 from ifm_api.core.read import build
 from ifm_api.core.read.model import API_ROOT
+from ifm_api.core.read.tags import stale_tags
 
 PAGE_SIZE = 500
 CURSOR_VERSION = "c1"

@@ -36,7 +36,6 @@ from ifm_api.core.db import utcnow
 from ifm_api.core.i18n import ALL, supported_languages
 from ifm_api.core.models import LIVE, ContentEntity, ContentLink
 from ifm_api.core.read.keys import parse_time
-from ifm_api.core.read.tags import item_tag
 from ifm_api.core.read.model import (
     ALL_LANGUAGES,
     API_ROOT,
@@ -45,6 +44,7 @@ from ifm_api.core.read.model import (
     PublicItemLink,
     ReadModelState,
 )
+from ifm_api.core.read.tags import item_tag
 from ifm_api.core.write import changes as write_changes
 from ifm_api.search.index import check as check_search
 from ifm_api.search.index import index_rows

@@ -17,9 +17,9 @@ import orjson
 from sqlalchemy import ColumnElement, Select, case, func, or_, select, true
 
 from ifm_api.core import db
-from ifm_api.core.read import tags
 from ifm_api.core.content import REGISTRY, SLUG, ReadContext, ResourceSpec
 from ifm_api.core.i18n import default_language
+from ifm_api.core.read import tags
 from ifm_api.core.read.model import ALL_LANGUAGES, API_ROOT, PublicItem
 
 P = PublicItem
