@@ -77,7 +77,7 @@ def _vary_on_origin(response: Any) -> Any:
 
 def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     """Build the app; ``config`` overrides settings (a Settings object or Flask config keys)."""
-    from ifm_api.changes import feed  # noqa: F401  (logs public changes in every write)
+    from ifm_api.changes import feed, webhooks  # noqa: F401  (change log and outbox in writes)
     from ifm_api.core import db, errors, limits, origin
     from ifm_api.core.catalogs import prepare_translations
     from ifm_api.core.http import (
@@ -133,6 +133,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
 
 def _register_blueprints(api: Api) -> None:
     from ifm_api.changes.routes import blp as changes
+    from ifm_api.changes.webhook_routes import blp as webhooks
     from ifm_api.exchange.routes import blp as redirects
     from ifm_api.feeds.routes import blp as feeds
     from ifm_api.linked_data.routes import blp as citations
@@ -162,5 +163,6 @@ def _register_blueprints(api: Api) -> None:
         search,
         translation,
         changes,
+        webhooks,
     ):
         api.register_blueprint(blueprint)

@@ -246,4 +246,38 @@ def serve(host: str, port: int) -> None:
             pass
 
     app = current_app._get_current_object()
-    run_simple(host, port, app, threaded=True, request_handler=QuietHandler)
+    worker = None
+    if app.config["IFM"].worker_thread:
+        from ifm_api.changes.worker import start_thread
+
+        worker, thread = start_thread(app)
+    try:
+        run_simple(host, port, app, threaded=True, request_handler=QuietHandler)
+    finally:
+        if worker is not None:
+            worker.stop()
+            thread.join(10)
+
+
+@main.command("worker")
+@click.option("--once", is_flag=True, help="One round (what is due now), then exit.")
+@click.option("--poll", default=0.5, show_default=True, help="Seconds between idle rounds.")
+@with_appcontext
+def worker_command(once: bool, poll: float) -> None:
+    """Deliver webhooks (and move scheduled changes into the feed) until SIGTERM/SIGINT.
+
+    Several workers may run side by side on PostgreSQL (FOR UPDATE SKIP LOCKED).
+    """
+    import signal
+
+    from ifm_api.changes.worker import Worker
+
+    worker = Worker(current_app._get_current_object(), poll=poll)  # type: ignore[attr-defined]
+    if once:
+        click.echo(f"sent {worker.run_once()} deliveries")
+        return
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_args: worker.stop())
+    click.echo("webhook worker running (SIGTERM or Ctrl-C stops it)", err=True)
+    worker.run()
+    click.echo("webhook worker stopped", err=True)

@@ -48,6 +48,8 @@ Every variable (all optional; a `.env` file in the working directory may set the
   target despite the SSRF guard (loopback, private, link-local and metadata addresses are
   refused otherwise). Default none.
 - ``IFM_WEBHOOKS_ALLOW_HTTP``: ``1`` allows ``http://`` webhook URLs (default: https only).
+- ``IFM_WEBHOOKS_TIMEOUT``: seconds to connect, and to wait for the answer, per delivery.
+  Default 5.
 - ``IFM_WORKER_THREAD``: ``1`` (default) delivers webhooks from a background thread of
   ``ifm-api serve``; ``0`` leaves delivery to ``ifm-api worker``.
 - ``SECRET_KEY``: Flask secret. Default: random per process (fine, the API has no sessions).
@@ -124,6 +126,7 @@ class Settings:
     webhooks_allow_hosts: tuple[str, ...] = ()
     webhooks_allow_http: bool = False
     worker_thread: bool = True
+    webhooks_timeout: float = 5.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -184,15 +187,6 @@ def _parse_int(env: dict[str, str], name: str, default: int, minimum: int = 0) -
     if value < minimum:
         raise ConfigError(f"{name}: must be at least {minimum}")
     return value
-
-
-def _parse_flag(env: dict[str, str], name: str, default: bool) -> bool:
-    raw = (env.get(name) or "").strip().lower()
-    if not raw:
-        return default
-    if raw not in ("0", "1", "true", "false", "yes", "no"):
-        raise ConfigError(f"{name}: expected 1 or 0, got {raw!r}")
-    return raw in ("1", "true", "yes")
 
 
 def _parse_url_templates(env: dict[str, str], site_url: str) -> dict[str, str]:
@@ -422,8 +416,11 @@ def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settin
             for h in env.get("IFM_WEBHOOKS_ALLOW_HOSTS", "").split(",")
             if h.strip()
         ),
-        "webhooks_allow_http": _parse_flag(env, "IFM_WEBHOOKS_ALLOW_HTTP", False),
-        "worker_thread": _parse_flag(env, "IFM_WORKER_THREAD", True),
+        "webhooks_allow_http": _parse_flag(
+            "IFM_WEBHOOKS_ALLOW_HTTP", env.get("IFM_WEBHOOKS_ALLOW_HTTP"), False
+        ),
+        "worker_thread": _parse_flag("IFM_WORKER_THREAD", env.get("IFM_WORKER_THREAD"), True),
+        "webhooks_timeout": float(_parse_int(env, "IFM_WEBHOOKS_TIMEOUT", 5, minimum=1)),
     }
     values.update(overrides)
     return Settings(**values)

@@ -1,6 +1,7 @@
 """Every table, imported in one place (for Alembic and for the app)."""
 
 from ifm_api.changes.models import ChangeFeedState, ChangeRecord, ScheduledChange, ToldState
+from ifm_api.changes.webhook_models import Webhook, WebhookDelivery
 from ifm_api.core.auth import ApiToken
 from ifm_api.core.cache import ContentState
 from ifm_api.core.db import Base
@@ -57,6 +58,8 @@ __all__ = [
     "SearchEntry",
     "SlugRedirect",
     "ToldState",
+    "Webhook",
+    "WebhookDelivery",
     "include_name",
     "metadata",
 ]

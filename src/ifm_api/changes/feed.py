@@ -199,7 +199,7 @@ def record(
                 now_changes.append(change)
             later.extend(_scheduled(type_of[entity_id], entity_id, lang, own, current, now))
     _mark_deletions(session, now_changes)
-    append(session, now_changes, specs)
+    append(session, now_changes, specs, told)
     _schedule(session, later, specs)
 
 
@@ -260,15 +260,22 @@ def _told(session: Session, ids: Sequence[int]) -> dict[tuple[int, str], Version
     return told
 
 
-def _update_told(session: Session, changes: Iterable[Change]) -> None:
-    """What the feed has told: the latest version per item and language, a removal none."""
+def _update_told(
+    session: Session,
+    changes: Iterable[Change],
+    known: dict[tuple[int, str], Version] | None = None,
+) -> None:
+    """What the feed has told: the latest version per item and language, a removal none.
+
+    ``known``: what it had told of these items, when the caller has read it already."""
     latest: dict[tuple[int, str], Change] = {}
     for change in changes:
         latest[(change.entity_id, change.lang)] = change
     entity_ids = sorted({entity_id for entity_id, _lang in latest})
-    told = {
-        key: (version.etag, version.slug) for key, version in _told(session, entity_ids).items()
-    }
+    if known is None:
+        known = _told(session, entity_ids)
+    wanted = set(entity_ids)
+    told = {key: (v.etag, v.slug) for key, v in known.items() if key[0] in wanted}
     types = {}
     for (entity_id, lang), change in latest.items():
         types[entity_id] = change.type
@@ -289,7 +296,12 @@ def _update_told(session: Session, changes: Iterable[Change]) -> None:
 APPENDED: list[Any] = []  # hooks (session, [(log id, change)]) run after every append
 
 
-def append(session: Session, changes: list[Change], specs: dict[str, ResourceSpec]) -> None:
+def append(
+    session: Session,
+    changes: list[Change],
+    specs: dict[str, ResourceSpec],
+    known: dict[tuple[int, str], Version] | None = None,
+) -> None:
     """Add changes to the log (the lock is held) and to what the feed has told."""
     if not changes:
         return
@@ -297,7 +309,7 @@ def append(session: Session, changes: list[Change], specs: dict[str, ResourceSpe
         insert(ChangeRecord).returning(ChangeRecord.id, sort_by_parameter_order=True),
         [{**_values(c, specs), "occurred_at": c.at} for c in changes],
     ).all()
-    _update_told(session, changes)
+    _update_told(session, changes, known)
     for hook in APPENDED:
         hook(session, list(zip(ids, changes, strict=True)))
 
@@ -367,12 +379,20 @@ def read_state(session: Session) -> FeedState | None:
     ).first()
     if row is None:
         return None
-    due = row[3]
+    return FeedState(row[0], row[1] or 0, row[2] or 0, _aware(row[3]))
+
+
+def next_due(session: Session) -> datetime | None:
+    """When the next scheduled change is due (None: none is waiting)."""
+    return _aware(session.scalar(select(func.min(ScheduledChange.due_at))))
+
+
+def _aware(due: Any) -> datetime | None:
     if isinstance(due, str):  # SQLite hands an aggregate's datetime back as text
         due = datetime.fromisoformat(due)
     if due is not None and due.tzinfo is None:
         due = due.replace(tzinfo=UTC)
-    return FeedState(row[0], row[1] or 0, row[2] or 0, due)
+    return due
 
 
 def ensure_state(session: Session) -> None:

@@ -1,0 +1,208 @@
+"""Benchmarks of issue 13: publish -> webhook received (in-process thread and a separate
+``ifm-api worker``), the change feed at 500 changes per page, and what the change log and
+the outbox add to a write.
+
+    .venv/bin/python bench/changes.py [--items 200] [--publishes 40] [--seconds 10]
+
+Runs on a fresh SQLite database in a temporary directory (``DATABASE_URL`` to use another,
+e.g. an empty PostgreSQL database). The receiver is a thread on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import delete
+
+from ifm_api import create_app
+from ifm_api.changes import feed, webhooks
+from ifm_api.changes.webhook_models import WebhookDelivery
+from ifm_api.changes.worker import start_thread
+from ifm_api.config import load_settings
+from ifm_api.core import db
+from ifm_api.core.content import REGISTRY
+from ifm_api.core.editing import create_item, get_entity, publish_item, update_item
+from ifm_api.core.read import build
+from ifm_api.migrate import upgrade
+
+
+class Receiver:
+    """Records when each item's first webhook arrived."""
+
+    def __init__(self) -> None:
+        self.arrived: dict[int, float] = {}
+        self.cond = threading.Condition()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                at = time.perf_counter()
+                item = orjson.loads(body)["data"]["id"]
+                with receiver.cond:
+                    receiver.arrived.setdefault(item, at)
+                    receiver.cond.notify_all()
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *_args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def wait(self, item: int, timeout: float = 30) -> float:
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while item not in self.arrived:
+                if not self.cond.wait(max(0.0, deadline - time.monotonic())):
+                    raise SystemExit(f"item {item}: no webhook within {timeout} s")
+            return self.arrived[item]
+
+
+def percentiles(values: list[float]) -> str:
+    ordered = sorted(values)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return f"p50 {statistics.median(ordered) * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms"
+
+
+def publish_new(title: str) -> tuple[int, float]:
+    spec = REGISTRY["news"]
+    with db.transaction():
+        entity = create_item(spec, {"translations": {"de": {"title": title}}}, author="bench")
+        publish_item(
+            spec, entity, languages=None, publish_at=None, expected_version=entity.version,
+            author="bench",
+        )  # fmt: skip
+    return entity.id, time.perf_counter()
+
+
+def edit_and_publish(entity_id: int, text: str) -> float:
+    spec = REGISTRY["news"]
+    started = time.perf_counter()
+    with db.transaction():
+        entity = get_entity(spec, entity_id)
+        update_item(
+            spec, entity, {"translations": {"de": {"teaser": text}}},
+            expected_version=entity.version, author="bench",
+        )  # fmt: skip
+        publish_item(
+            spec, entity, languages=None, publish_at=None, expected_version=entity.version,
+            author="bench",
+        )  # fmt: skip
+    return time.perf_counter() - started
+
+
+def latency(receiver: Receiver, count: int, label: str) -> None:
+    times = []
+    for n in range(count):
+        item, committed = publish_new(f"{label} {n}")
+        times.append(receiver.wait(item) - committed)
+    print(f"publish -> webhook received, {label}: {percentiles(times)} ({count} publishes)")
+
+
+def write_overhead(ids: list[int], rounds: int) -> None:
+    """Edit+publish with and without the change log and outbox, interleaved."""
+    on: list[float] = []
+    off: list[float] = []
+    for n in range(rounds):
+        for enabled in (n % 2 == 0, n % 2 == 1):
+            if not enabled:
+                build.REFRESHED.remove(feed.record)
+            try:
+                took = edit_and_publish(ids[n % len(ids)], f"{n}-{enabled}")
+            finally:
+                if not enabled:
+                    build.REFRESHED.append(feed.record)
+            (on if enabled else off).append(took)
+    with_feed, without = statistics.median(on), statistics.median(off)
+    print(
+        f"edit+publish of one news item: {without * 1000:.1f} ms without the change log and "
+        f"outbox, {with_feed * 1000:.1f} ms with them ({(with_feed / without - 1) * 100:+.1f} %, "
+        f"medians of {rounds} each, one active webhook)"
+    )
+
+
+def feed_rate(app: Any, seconds: float) -> None:
+    client = app.test_client()
+    client.get("/api/v1/changes")  # the feed's state (its epoch) comes with the first read
+    with app.app_context():
+        state = feed.read_state(db.session())
+        assert state is not None
+        start = feed.encode_cursor(state.epoch, 0)
+    body = client.get(f"/api/v1/changes?since={start}&limit=500").get_json()
+    size = len(body["changes"])
+    count, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        response = client.get(f"/api/v1/changes?since={start}&limit=500")
+        assert response.status_code == 200
+        count += 1
+    rate = count / (time.perf_counter() - started)
+    print(f"change feed, {size} changes per page with items: {rate:.0f} req/s (one process, "
+          f"in-process client, {seconds:.0f} s)")  # fmt: skip
+    count, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        client.get(f"/api/v1/changes?since={start}&limit=500&fields=ids")
+        count += 1
+    print(f"change feed, fields=ids: {count / (time.perf_counter() - started):.0f} req/s")
+    count, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        client.get("/api/v1/news?lang=de&page_size=100")
+        count += 1
+    rate = count / (time.perf_counter() - started)
+    print(f"for comparison, the news list with 100 items: {rate:.0f} req/s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--items", type=int, default=300)
+    parser.add_argument("--publishes", type=int, default=40)
+    parser.add_argument("--seconds", type=float, default=10)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp}/bench.sqlite3"
+        env = {
+            "DATABASE_URL": url, "IFM_MEDIA_ROOT": tmp, "IFM_WEBHOOKS_ALLOW_HOSTS": "127.0.0.1",
+            "IFM_WEBHOOKS_ALLOW_HTTP": "1",
+        }  # fmt: skip
+        upgrade(url)
+        app = create_app(load_settings(env))
+        receiver = Receiver()
+        with app.app_context():
+            with db.transaction():
+                webhooks.create_webhook({"url": receiver.url}, author="bench")
+            ids = [publish_new(f"Nachricht {n}")[0] for n in range(args.items)]
+            write_overhead(ids, rounds=30)
+        feed_rate(app, args.seconds)
+        with app.app_context(), db.transaction() as session:
+            session.execute(delete(WebhookDelivery))  # the backlog of the runs above
+        worker, thread = start_thread(app)
+        with app.app_context():
+            latency(receiver, args.publishes, "in-process worker thread")
+        worker.stop()
+        thread.join(10)
+        command = [str(Path(sys.executable).parent / "ifm-api"), "worker", "--poll", "0.1"]
+        process = subprocess.Popen(command, env={**os.environ, **env})
+        try:
+            time.sleep(2)
+            with app.app_context():
+                latency(receiver, args.publishes, "separate worker (poll 0.1 s)")
+        finally:
+            process.terminate()
+            process.wait(15)
+
+
+if __name__ == "__main__":
+    main()
