@@ -106,6 +106,8 @@ def edit_and_publish(entity_id: int, text: str) -> float:
 
 
 def latency(receiver: Receiver, count: int, label: str) -> None:
+    warm, _committed = publish_new(f"{label} warm-up")  # the worker is up and connected
+    receiver.wait(warm, timeout=120)
     times = []
     for n in range(count):
         item, committed = publish_new(f"{label} {n}")

@@ -358,3 +358,27 @@ def test_change_events_carry_the_tags_a_cached_response_holds(
     stale = {tag for change in changes for tag in change["tags"]}
     assert cached & stale  # a purge of the event's tags drops the cached detail
     assert f"person:{anna}" in stale
+
+
+def test_rebuild_logs_what_a_new_setting_changed_and_nothing_else(
+    app: Flask, client: FlaskClient, make_item
+):
+    import dataclasses
+
+    from ifm_api.core.read.build import rebuild
+
+    item = news(make_item, de="Eine Nachricht")
+    since = cursor(client)
+    with app.app_context(), db.transaction() as session:
+        rebuild(session)
+    assert follow(client, since)[0] == []
+    settings = app.config["IFM"]
+    app.config["IFM"] = dataclasses.replace(settings, site_url="https://neu.ifm.example")
+    try:
+        with app.app_context(), db.transaction() as session:
+            rebuild(session)
+    finally:
+        app.config["IFM"] = settings
+    changes, _ = follow(client, since)
+    assert summary(changes) == [("news", item, "de", "updated"), ("news", item, "en", "updated")]
+    assert changes[0]["item"]["web_url"].startswith("https://neu.ifm.example/")

@@ -379,3 +379,27 @@ def test_in_process_worker_thread_delivers_and_stops_cleanly(
         worker.stop()
         thread.join(10)
     assert not thread.is_alive()
+
+
+def test_metrics_show_the_outbox_backlog(
+    database_url: str, media_root: Path, client: FlaskClient, admin, make_item
+):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from ifm_api import create_app
+    from ifm_api.config import load_settings
+
+    create(client, admin, "https://hooks.example.com/ifm")  # never sent in this test
+    news(make_item, de="Wartet")
+    env = {"DATABASE_URL": database_url, "IFM_MEDIA_ROOT": str(media_root),
+           "IFM_METRICS_TOKEN": "m" * 32}  # fmt: skip
+    scraper = create_app(load_settings(env)).test_client()
+    response = scraper.get("/metrics", headers={"Authorization": "Bearer " + "m" * 32})
+    assert response.status_code == 200
+    values = {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(response.get_data(as_text=True))
+        for sample in family.samples
+    }
+    assert values["ifm_webhook_deliveries_pending"] == 1
+    assert values["ifm_webhook_deliveries_failed"] == 0

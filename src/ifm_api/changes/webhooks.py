@@ -28,6 +28,7 @@ from ifm_api.core.content import REGISTRY
 from ifm_api.core.db import utcnow
 from ifm_api.core.errors import DETAILS, NotFound, ValidationFailed
 from ifm_api.core.read.model import API_ROOT
+from ifm_api.ops.metrics import register_gauge
 
 EVENTS = ("item.published", "item.updated", "item.unpublished", "item.deleted")
 DEFAULT_GRACE = timedelta(hours=24)
@@ -261,6 +262,22 @@ def backlog(session: Session | None = None) -> dict[str, int]:
         select(WebhookDelivery.status, func.count()).group_by(WebhookDelivery.status)
     ).all()
     return {status: count for status, count in rows}
+
+
+def _count(status: str) -> float:
+    return float(backlog().get(status, 0))
+
+
+register_gauge(
+    "ifm_webhook_deliveries_pending",
+    "Webhook deliveries not yet delivered (the outbox backlog, due now or retrying later).",
+    lambda: _count("pending"),
+)
+register_gauge(
+    "ifm_webhook_deliveries_failed",
+    "Webhook deliveries given up (after about 24 hours of retries, or a 410).",
+    lambda: _count("failed"),
+)
 
 
 def prune_deliveries(session: Session, older_than: datetime) -> int:

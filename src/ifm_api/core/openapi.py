@@ -82,6 +82,25 @@ ACCEPT_LANGUAGE = {
 }
 
 
+# Public reads that carry purge tags (``core.read.tags``): lists, details, feeds, sitemap.
+TAGGED = re.compile(
+    r"^(/api/v1/(news|reports|projects|people|research-areas)(/\{[^}/]+\}|/slug/\{slug\})?"
+    r"|/feeds/.+|/sitemap\.xml)$"
+)
+PURGE_TAG_HEADERS = {
+    "Cache-Tag": {
+        "description": "Purge tags, comma separated: the type (`news`), its lists "
+        "(`news:list`), each item shown (`news:12`, `news:12:de`) and each embedded item "
+        "(`person:5`). A change in the feed or a webhook names the tags it made stale.",
+        "schema": {"type": "string"},
+    },
+    "Surrogate-Key": {
+        "description": "The same tags, space separated.",
+        "schema": {"type": "string"},
+    },
+}
+
+
 def camel(words: Iterable[str]) -> str:
     """``["get", "news_item", "by", "slug"]`` -> ``getNewsItemBySlug``."""
     parts = [p for word in words for p in re.split(r"[^A-Za-z0-9]+", word) if p]
@@ -256,6 +275,10 @@ class ContractPlugin(BasePlugin):
             wanted = operation.get("operationId") or operation_id(method, path or "/")
             operation["operationId"] = self._unique(wanted, method, path or "/")
             self._complete_responses(operation, path or "/")
+            if method == "get" and TAGGED.match(path or ""):
+                for status, response in operation["responses"].items():
+                    if str(status) in ("200", "304") and isinstance(response, dict):
+                        response.setdefault("headers", {}).update(PURGE_TAG_HEADERS)
             parameters = operation.setdefault("parameters", [])
             self._language_enums(parameters)
             if "AcceptLanguage" not in parameters:

@@ -483,6 +483,8 @@ def rebuild(session: Session) -> int:
                 rows = render_items(spec, chunk, now, scratch)
                 _insert(session, rows)
                 count += len(rows)
+                for hook in REFRESHED:  # what a new format or setting changed is a change
+                    hook(session, now, {spec.key: set(chunk)}, [v for v, _links in rows])
     finally:
         scratch.close()
     session.execute(delete(ReadModelState))
