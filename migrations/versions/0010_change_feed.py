@@ -4,8 +4,8 @@ The tables of ``ifm_api.changes.models``; they start empty (the feed begins with
 write after the upgrade). ``public_items.tags``: the purge tags of the items a stored
 representation embeds (the read model's format 2: ``db upgrade`` rebuilds it).
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-01 18:38:19.730374
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0009'
-down_revision = '0008'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
