@@ -13,7 +13,7 @@ from typing import Any
 
 import feedparser
 import pytest
-from factories import edit_and_publish, news, person, report
+from factories import edit_and_publish, edit_draft, news, person, report
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -543,3 +543,71 @@ def test_reader_empty_sitemap_is_valid(client: FlaskClient):
     root = sitemap(client)
     assert root.tag == f"{SITEMAP_NS}urlset"
     assert list(root) == []
+
+
+# --- Last-Modified never goes backwards ------------------------------------------------------
+
+
+def delete_item(client: FlaskClient, editor: dict[str, str], item: int) -> Any:
+    current = client.get(f"/api/v1/news/{item}?lang=all&version=draft", headers=editor)
+    return client.delete(
+        f"/api/v1/news/{item}", headers={**editor, "If-Match": current.headers["ETag"]}
+    )
+
+
+def _http_date(response: Any) -> datetime:
+    return parsedate_to_datetime(response.headers["Last-Modified"])
+
+
+@pytest.mark.parametrize("url", ["/feeds/news.atom?lang=en", "/sitemap.xml"])
+@pytest.mark.parametrize("removal", ["unpublish_en", "delete"])
+def test_reader_last_modified_moves_forward_when_an_item_leaves(
+    app: Flask, client: FlaskClient, make_item, token, url: str, removal: str
+):
+    old = news(make_item, "Alt", "Old", published_at=datetime(2018, 1, 1, tzinfo=UTC))
+    new = news(make_item, "Neu", "New", published_at=datetime(2019, 1, 1, tzinfo=UTC))
+    before = client.get(url)
+    assert before.status_code == 200
+    modified = before.headers["Last-Modified"]
+
+    editor = token("editor")
+    if removal == "delete":
+        assert delete_item(client, editor, new).status_code == 204
+    else:
+        response = client.post(
+            f"/api/v1/news/{new}/unpublish", json={"languages": ["en"]}, headers=editor
+        )
+        assert response.status_code == 200, response.get_json()
+    after = client.get(url)
+    assert after.get_data() != before.get_data()
+    assert _http_date(after) > _http_date(before)
+    assert client.get(url, headers={"If-Modified-Since": modified}).status_code == 200
+    again = client.get(url, headers={"If-Modified-Since": after.headers["Last-Modified"]})
+    assert again.status_code == 304
+    assert f"/{old}" in after.get_data(as_text=True) or "Old" in after.get_data(as_text=True)
+
+
+def test_reader_feed_of_items_that_all_left_keeps_a_last_modified(
+    client: FlaskClient, make_item, token
+):
+    only = news(make_item, "Einzig", "Only one")
+    before = client.get("/feeds/news.rss?lang=en")
+    assert delete_item(client, token("editor"), only).status_code == 204
+    after = client.get("/feeds/news.rss?lang=en")
+    assert feedparser.parse(after.get_data()).entries == []
+    assert _http_date(after) > _http_date(before)
+    stale = client.get(
+        "/feeds/news.rss?lang=en", headers={"If-Modified-Since": before.headers["Last-Modified"]}
+    )
+    assert stale.status_code == 200
+
+
+def test_reader_a_draft_edit_does_not_move_last_modified(
+    app: Flask, client: FlaskClient, make_item
+):
+    item = news(make_item, "Stabil", "Stable")
+    before = client.get("/feeds/news.atom")
+    edit_draft(app, "news", item, {"translations": {"de": {"title": "Entwurf"}}})
+    after = client.get("/feeds/news.atom")
+    assert after.headers["Last-Modified"] == before.headers["Last-Modified"]
+    assert after.headers["ETag"] == before.headers["ETag"]

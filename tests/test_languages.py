@@ -139,8 +139,41 @@ def test_public_detail_links_other_languages_and_x_default(client: FlaskClient, 
 def test_public_detail_by_slug_links_other_languages(client: FlaskClient, bilingual: int):
     response = client.get("/api/v1/news/slug/english-title")
     assert response.status_code == 200
-    assert 'hreflang="en"' in response.headers["Link"]
+    assert response.headers["Content-Language"] == "en"
+    assert 'hreflang="de"' in response.headers["Link"]
     assert 'hreflang="x-default"' in response.headers["Link"]
+
+
+@pytest.mark.parametrize("accept", [None, "de", "de-DE, en;q=0.5", "fr"])
+def test_public_slug_without_lang_serves_the_slugs_own_language(
+    client: FlaskClient, bilingual: int, accept: str | None
+):
+    headers = {"Accept-Language": accept} if accept else {}
+    english = client.get("/api/v1/news/slug/english-title", headers=headers)
+    assert english.status_code == 200
+    body = english.get_json()
+    assert (body["id"], body["lang"], body["fallback"]) == (bilingual, "en", False)
+    assert body["title"] == "English title"
+    assert english.headers["Content-Language"] == "en"
+    german = client.get("/api/v1/news/slug/deutscher-titel", headers=headers).get_json()
+    assert (german["lang"], german["title"]) == ("de", "Deutscher Titel")
+
+
+def test_public_slug_with_lang_serves_that_language(client: FlaskClient, bilingual: int):
+    german = client.get("/api/v1/news/slug/english-title?lang=de")
+    assert german.get_json()["lang"] == "de"
+    assert german.headers["Content-Language"] == "de"
+    both = client.get("/api/v1/news/slug/english-title?lang=all").get_json()
+    assert set(both["translations"]) == {"de", "en"}
+
+
+def test_draft_slug_without_lang_serves_the_slugs_own_language(
+    client: FlaskClient, make_item, token
+):
+    item = news(make_item, de="Entwurf deutsch", en="Draft english", publish=False)
+    response = client.get("/api/v1/news/slug/draft-english?version=draft", headers=token("preview"))
+    assert response.status_code == 200
+    assert (response.get_json()["id"], response.get_json()["lang"]) == (item, "en")
 
 
 # --- fallback --------------------------------------------------------------------------------

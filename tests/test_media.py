@@ -205,7 +205,7 @@ def test_editor_uploads_valid_file_gets_201_with_metadata(
     assert body["sha256"] == hashlib.sha256(data).hexdigest()
     assert body["url"] == f"http://localhost{MEDIA}/{body['id']}/{served_name}"
     assert response.headers["Location"] == body["url"]
-    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Cache-Control"] == "private, no-store"
     stored = media_root / body["sha256"][:2] / body["sha256"]
     assert stored.read_bytes() == data
 

@@ -186,7 +186,7 @@ def test_public_project_by_slug_and_unknown(client: FlaskClient, make_item):
     english = client.get("/api/v1/projects/slug/strassenbau?lang=en").get_json()
     assert english["title"] == "Road building"
     by_english_slug = client.get("/api/v1/projects/slug/road-building").get_json()
-    assert (by_english_slug["id"], by_english_slug["lang"]) == (item, "de")
+    assert (by_english_slug["id"], by_english_slug["lang"]) == (item, "en")
     assert client.get("/api/v1/projects/slug/nothing").status_code == 404
     assert client.get("/api/v1/projects/999999").status_code == 404
 

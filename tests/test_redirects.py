@@ -70,7 +70,7 @@ def test_mapped_old_url_redirects_to_the_item_in_both_languages(
         "slug": SEED_SLUG_DE,
     }
     assert german.headers["Content-Language"] == "de"
-    assert german.headers["Vary"] == "Accept-Language"
+    assert german.headers["Vary"] == "Accept-Language, Authorization"
     assert german.headers["Cache-Control"].startswith("public")
     assert english.get_json()["location"] == f"{SITE}/en/news/{SEED_SLUG_EN}"
     assert english.headers["Content-Language"] == "en"

@@ -52,7 +52,7 @@ def test_admin_creates_token_gets_value_once_and_it_works(
     assert body["created_by"] == "admin-1"
     assert body["token"].startswith("ifm_")
     assert response.headers["Location"].endswith("/api/v1/tokens/web-editor")
-    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Cache-Control"] == "private, no-store"
 
     with app.app_context():
         stored = db.session().scalar(select(ApiToken).where(ApiToken.name == "web-editor"))
@@ -92,7 +92,7 @@ def test_admin_lists_tokens_without_values_or_hashes(client: FlaskClient, token:
 
     response = client.get(TOKENS, headers=admin)
     assert response.status_code == 200
-    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Cache-Control"] == "private, no-store"
     items = response.get_json()["items"]
     assert [(t["name"], t["role"], t["state"]) for t in items] == [
         ("admin-1", "admin", "active"),

@@ -84,6 +84,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
         IdConverter,
         TextConverter,
         id_parameter_schema,
+        keep_private,
         not_modified_response,
     )
     from ifm_api.core.i18n import message_language
@@ -122,6 +123,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     errors.init_app(app)
     app.after_request(tags.add_headers)
     app.register_error_handler(NotModified, not_modified_response)
+    app.after_request(keep_private)
     # Outermost: who the request is addressed to is settled before anything builds a URL.
     app.wsgi_app = origin.wrap(app.wsgi_app, settings)  # type: ignore[method-assign]
     limits.wrap(app)  # in front of all: an oversized request reaches nothing else

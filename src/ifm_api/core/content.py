@@ -292,24 +292,32 @@ def _language_preference(lang: Any, ctx: ReadContext) -> ColumnElement[int]:
     return case((lang == ctx.lang, 0), (lang == default_language(), 1), else_=2)
 
 
-def find_entity_by_slug(spec: ResourceSpec, ctx: ReadContext, slug: str) -> tuple[int, str | None]:
-    """Entity id for a slug in any language, and the language of a former slug (for a 301).
+@dataclass(frozen=True)
+class SlugMatch:
+    """What a slug names: an item, the language the slug belongs to, and whether it is a
+    former slug (answered with a 301 to the current one)."""
 
-    Returns (0, None) when nothing matches.
-    """
+    entity_id: int
+    lang: str
+    former: bool = False
+
+
+def find_entity_by_slug(spec: ResourceSpec, ctx: ReadContext, slug: str) -> SlugMatch | None:
+    """The item a current or former slug (of any language) names, preferring the read's
+    language where two languages share a slug."""
     if not SLUG.fullmatch(slug):  # no stored slug looks otherwise; spares the database
-        return 0, None
+        return None
     M, T = spec.model, spec.translation_model
     stmt = (
-        select(M.entity_id)
+        select(M.entity_id, T.lang)
         .join(T, T.row_pk == M.pk)
         .where(M.state == ctx.state, T.slug == slug, visible(T, ctx))
         .order_by(_language_preference(T.lang, ctx), M.entity_id)
         .limit(1)
     )
-    found = db.session().scalar(stmt)
+    found = db.session().execute(stmt).first()
     if found is not None:
-        return found, None
+        return SlugMatch(found[0], found[1])
     old = (
         db.session()
         .execute(
@@ -320,7 +328,7 @@ def find_entity_by_slug(spec: ResourceSpec, ctx: ReadContext, slug: str) -> tupl
         )
         .first()
     )
-    return (old[0], old[1]) if old is not None else (0, None)
+    return SlugMatch(old[0], old[1], former=True) if old is not None else None
 
 
 # --- rendering -----------------------------------------------------------------------------

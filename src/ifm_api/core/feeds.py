@@ -28,7 +28,7 @@ from flask_babel import lazy_gettext as _l
 from ifm_api.core.content import ReadContext, ResourceSpec
 from ifm_api.core.i18n import ALL, supported_languages
 from ifm_api.core.models import LIVE
-from ifm_api.core.read.public import _parse, feed_rows
+from ifm_api.core.read.public import _parse, document_changed_at, feed_rows
 
 FeedFormat = Literal["rss", "atom", "json"]
 
@@ -238,8 +238,9 @@ def read_feed(spec: ResourceSpec, ctx: ReadContext, *, fmt: FeedFormat, limit: i
 
     Only items with a public translation in the feed's language are listed, and their texts
     never fall back; related items (authors) are read with fallback, since a person's name
-    does not depend on the language of their profile. One query, from the read model,
-    whatever ``limit`` is.
+    does not depend on the language of their profile. Its ``updated`` is the newest entry's,
+    or the last time an item left the feed (so ``Last-Modified`` never goes backwards). Two
+    queries, from the read model, whatever ``limit`` is.
     """
     source = SOURCES[spec.key]
     ctx = replace(ctx, state=LIVE, fallback=True)
@@ -256,7 +257,12 @@ def read_feed(spec: ResourceSpec, ctx: ReadContext, *, fmt: FeedFormat, limit: i
         lang=ctx.lang,
         self_url=feed_url(spec.key, fmt, ctx.lang, limit),
         home_url=f"{ctx.site_url}/",
-        updated=max((entry.updated for entry in entries), default=EPOCH),
+        updated=max(
+            [
+                *(entry.updated for entry in entries),
+                document_changed_at(spec.type, ctx.lang) or EPOCH,
+            ]
+        ),
         entries=entries,
     )
 

@@ -74,6 +74,26 @@ def cache_control(*, public: bool) -> str:
     return f"public, max-age={max_age}"
 
 
+def keep_private(response: Response) -> Response:
+    """What a request with ``Authorization`` gets is for that client only (RFC 9111 5.2.2.7).
+
+    Applied to every response, whichever endpoint built it: a public document fetched with
+    a token stays cacheable by the client alone (``private``, same max-age), anything else
+    (editor and draft data, errors, files) is ``private, no-store``. Every response says
+    ``Vary: Authorization``, so no shared cache hands one caller's answer to another.
+    """
+    response.vary.add("Authorization")
+    if "Authorization" not in request.headers:
+        return response
+    directives = [d.strip() for d in response.headers.get("Cache-Control", "").split(",")]
+    if "public" in directives and "no-store" not in directives:
+        kept = [d for d in directives if d and d != "public"]
+        response.headers["Cache-Control"] = ", ".join(["private", *kept])
+    else:
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 def json_response(
     blp: Blueprint,
     body: Any,

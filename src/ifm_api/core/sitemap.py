@@ -16,7 +16,7 @@ from lxml import etree
 
 from ifm_api.core.content import REGISTRY, ReadContext
 from ifm_api.core.i18n import supported_languages
-from ifm_api.core.read.public import sitemap_rows
+from ifm_api.core.read.public import document_changed_at, sitemap_rows
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 XHTML_NS = "http://www.w3.org/1999/xhtml"
@@ -65,4 +65,7 @@ def render_sitemap(items: list[list[Version]]) -> bytes:
 
 
 def last_modified(items: list[list[Version]]) -> datetime | None:
-    return max((v.lastmod for versions in items for v in versions), default=None)
+    """The newest ``lastmod``, or when an item last left the sitemap: never backwards."""
+    times = [v.lastmod for versions in items for v in versions]
+    removed = document_changed_at()
+    return max([*times, removed]) if removed else max(times, default=None)

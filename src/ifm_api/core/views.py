@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -15,6 +16,7 @@ from ifm_api.core.auth import require_role
 from ifm_api.core.content import (
     ReadContext,
     ResourceSpec,
+    SlugMatch,
     find_entity_by_slug,
     get_item,
     list_items,
@@ -177,6 +179,13 @@ def list_formats_doc(spec: ResourceSpec, page: type[Schema]) -> dict[str, Any]:
     content = {"application/json": {"schema": page}, **extra}
     headers = {"ETag": {"$ref": "#/components/headers/ETAG"}}
     return {"responses": {"200": {"description": "OK", "headers": headers, "content": content}}}
+
+
+def _in_the_slugs_language(ctx: ReadContext, found: SlugMatch) -> ReadContext:
+    """Without ``lang=``, a slug lookup reads the slug's own language version."""
+    if request.args.get("lang") is not None or ctx.lang == ALL:
+        return ctx
+    return replace(ctx, lang=found.lang)
 
 
 def content_blueprint(
@@ -409,16 +418,23 @@ def content_blueprint(
             security=OPTIONAL_TOKEN,
         )
         def get(self, args: dict[str, Any], slug: str) -> Any:
-            """One item by a slug of any of its languages; a former slug answers 301."""
+            """One item by a slug of any of its languages; a former slug answers 301.
+
+            A slug names one language version: without `lang=` the item is served in the
+            slug's own language (an English slug answers in English, whatever
+            `Accept-Language` says; only where two languages share a slug does
+            `Accept-Language` choose). With `lang=` it is served in that language, with
+            the usual fallback.
+            """
             ctx = read_context(spec, args, detail=True)
-            if ctx.state == LIVE and (found := find_by_slug(spec, ctx, slug)):
-                return _detail(ctx, found, args)
-            entity_id, former_lang = find_entity_by_slug(spec, ctx, slug)
-            if not entity_id:
+            found = find_by_slug(spec, ctx, slug) if ctx.state == LIVE else None
+            found = found or find_entity_by_slug(spec, ctx, slug)
+            if found is None:
                 raise NotFound("slug_not_found", detail_args={"resource": noun, "slug": slug})
-            if former_lang is None:
-                return _detail(ctx, entity_id, args)
-            item = get_item(spec, ReadContext(**{**ctx.__dict__, "lang": former_lang}), entity_id)
+            ctx = _in_the_slugs_language(ctx, found)
+            if not found.former:
+                return _detail(ctx, found.entity_id, args)
+            item = get_item(spec, replace(ctx, lang=found.lang), found.entity_id)
             if item is None:
                 raise NotFound("slug_not_found", detail_args={"resource": noun, "slug": slug})
             query = f"?{request.query_string.decode()}" if request.query_string else ""

@@ -11,7 +11,15 @@ from flask.views import MethodView
 
 from ifm_api.core.content import REGISTRY, ReadContext
 from ifm_api.core.db import utcnow
-from ifm_api.core.feeds import FEED_PATH, MEDIA_TYPES, SOURCES, FeedFormat, read_feed, render_feed
+from ifm_api.core.feeds import (
+    EPOCH,
+    FEED_PATH,
+    MEDIA_TYPES,
+    SOURCES,
+    FeedFormat,
+    read_feed,
+    render_feed,
+)
 from ifm_api.core.http import cache_control
 from ifm_api.core.i18n import default_language, select_language
 from ifm_api.core.models import LIVE
@@ -39,7 +47,8 @@ blp = ApiBlueprint(
 CONDITIONAL_HEADERS = {
     "ETag": {"description": "Changes whenever the document does.", "schema": {"type": "string"}},
     "Last-Modified": {
-        "description": "Newest change or publication time of the listed items.",
+        "description": "Newest change or publication time of the listed items, or the time "
+        "an item last left the document: it never goes backwards.",
         "schema": {"type": "string"},
     },
 }
@@ -119,7 +128,7 @@ def _register_feed(resource: str, fmt: FeedFormat) -> None:
             """The newest published items in one language as a feed."""
             lang = feed_language()
             feed = read_feed(REGISTRY[resource], feed_context(lang), fmt=fmt, limit=args["limit"])
-            modified = feed.updated if feed.entries else None
+            modified = feed.updated if feed.updated > EPOCH else None
             return conditional_response(
                 render_feed(feed, fmt), MEDIA_TYPES[fmt], modified=modified, lang=lang
             )

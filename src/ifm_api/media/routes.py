@@ -195,7 +195,7 @@ def _send(media: Media) -> Response:
     except RequestedRangeNotSatisfiable as exc:
         response.close()
         raise RangeNotSatisfiable(headers={"Content-Range": f"bytes */{media.size}"}) from exc
-    response.headers["Cache-Control"] = FILE_CACHE_CONTROL
+    response.headers["Cache-Control"] = _file_cache_control()
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 

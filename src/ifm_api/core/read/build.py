@@ -12,13 +12,15 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
 import orjson
 from flask import current_app
 from sqlalchemy import delete, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ifm_api.core import db
@@ -40,6 +42,7 @@ from ifm_api.core.read.model import (
     ALL_LANGUAGES,
     API_ROOT,
     FORMAT,
+    PublicDocumentChange,
     PublicItem,
     PublicItemLink,
     ReadModelState,
@@ -431,14 +434,61 @@ Refreshed = Callable[[Session, datetime, dict[str, set[int]], list[dict[str, Any
 REFRESHED: list[Refreshed] = []
 
 
+Served = tuple[str, int, str, str | None]  # type, entity id, read language, served language
+
+
+def _served(session: Session, ids: list[int]) -> set[Served]:
+    """Which language each stored row of ``ids`` serves, per read language."""
+    P = PublicItem
+    stmt = select(P.type, P.entity_id, P.lang, P.served_lang).where(P.entity_id.in_(ids))
+    return {tuple(row) for row in session.execute(stmt)}  # type: ignore[misc]
+
+
+def _left(before: set[Served], after: set[Served]) -> set[tuple[str, str]]:
+    """(type, read language) of the documents an item version left: unpublished, deleted,
+    or now served from another language. What stays is dated by its own ``updated_at``."""
+    return {(type_, lang) for type_, _id, lang, _served in before - after}
+
+
+def _next_second(moment: datetime) -> datetime:
+    """``Last-Modified`` counts whole seconds: a removal in the same second as the last
+    publication must still move it forward."""
+    return moment.replace(microsecond=0) + timedelta(seconds=1)
+
+
+def record_document_changes(
+    session: Session, documents: set[tuple[str, str]], when: datetime
+) -> None:
+    """Move the change time of these (type, language) documents forward to ``when``.
+
+    An upsert, so writes that do not take the content lock (a media PATCH) cannot collide.
+    """
+    if not documents:
+        return
+    upsert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    stmt = upsert(PublicDocumentChange).values(
+        [{"type": type_, "lang": lang, "changed_at": when} for type_, lang in sorted(documents)]
+    )
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["type", "lang"],
+            set_={"changed_at": stmt.excluded.changed_at},
+            where=PublicDocumentChange.changed_at < stmt.excluded.changed_at,
+        )
+    )
+
+
 def refresh_items(session: Session, changed: dict[str, set[int]]) -> None:
     """Render the rows of ``changed`` (and of the items showing them) again."""
     session.flush()
     now = utcnow()
     everything = affected(session, changed)
+    before: set[Served] = set()
     for group in everything.values():
         for chunk in _chunks(group):
+            before |= _served(session, chunk)
             session.execute(delete(PublicItem).where(PublicItem.entity_id.in_(chunk)))
+    after: set[Served] = set()
     scratch = _scratch(session)
     new_rows: list[dict[str, Any]] = []
     try:
@@ -448,8 +498,12 @@ def refresh_items(session: Session, changed: dict[str, set[int]]) -> None:
                 rows = render_items(spec, chunk, now, scratch)
                 new_rows.extend(values for values, _links in rows)
                 _insert(session, rows)
+                after |= {
+                    (v["type"], v["entity_id"], v["lang"], v["served_lang"]) for v, _links in rows
+                }
     finally:
         scratch.close()
+    record_document_changes(session, _left(before, after), _next_second(now))
     for hook in REFRESHED:
         hook(session, now, everything, new_rows)
 

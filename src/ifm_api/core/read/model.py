@@ -106,6 +106,21 @@ class PublicItemLink(Base):
     name: Mapped[str | None] = mapped_column(String(300))
 
 
+class PublicDocumentChange(Base):
+    """When an item version last left the public documents of a type in a read language.
+
+    Written by the read model whenever a write removes a row (unpublish, delete, a
+    translation withdrawn), so a feed's or the sitemap's ``Last-Modified`` never goes back to
+    an older time when an item leaves it; what stays is dated by its own ``updated_at``.
+    """
+
+    __tablename__ = "public_document_changes"
+
+    type: Mapped[str] = mapped_column(String(32), primary_key=True)
+    lang: Mapped[str] = mapped_column(String(16), primary_key=True)
+    changed_at: Mapped[datetime]
+
+
 class ReadModelState(Base):
     """One row: the format the stored read model was built in (none: never built)."""
 

@@ -11,16 +11,17 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import orjson
 from sqlalchemy import ColumnElement, Select, case, func, or_, select, true
 
 from ifm_api.core import db
-from ifm_api.core.content import REGISTRY, SLUG, ReadContext, ResourceSpec
+from ifm_api.core.content import REGISTRY, SLUG, ReadContext, ResourceSpec, SlugMatch
 from ifm_api.core.i18n import default_language
 from ifm_api.core.read import tags
-from ifm_api.core.read.model import ALL_LANGUAGES, API_ROOT, PublicItem
+from ifm_api.core.read.model import ALL_LANGUAGES, API_ROOT, PublicDocumentChange, PublicItem
 
 P = PublicItem
 
@@ -103,24 +104,29 @@ def get_row(spec: ResourceSpec, ctx: ReadContext, entity_id: int) -> Stored | No
     return found
 
 
-def find_by_slug(spec: ResourceSpec, ctx: ReadContext, slug: str) -> int:
-    """The item a current slug (of any language) names, preferring the read's language."""
+def find_by_slug(spec: ResourceSpec, ctx: ReadContext, slug: str) -> SlugMatch | None:
+    """The item a current slug names and the slug's language (the read's language first,
+    where two languages share a slug)."""
     if not SLUG.fullmatch(slug):
-        return 0
+        return None
     preference = case((P.lang == ctx.lang, 0), (P.lang == default_language(), 1), else_=2)
-    found = db.session().scalar(
-        select(P.entity_id)
-        .where(
-            P.type == spec.type,
-            P.slug == slug,
-            P.lenient == true(),
-            P.visible_from <= ctx.now,
-            or_(P.visible_until.is_(None), P.visible_until > ctx.now),
+    found = (
+        db.session()
+        .execute(
+            select(P.entity_id, P.lang)
+            .where(
+                P.type == spec.type,
+                P.slug == slug,
+                P.lenient == true(),
+                P.visible_from <= ctx.now,
+                or_(P.visible_until.is_(None), P.visible_until > ctx.now),
+            )
+            .order_by(preference, P.entity_id)
+            .limit(1)
         )
-        .order_by(preference, P.entity_id)
-        .limit(1)
+        .first()
     )
-    return found or 0
+    return SlugMatch(found[0], found[1]) if found is not None else None
 
 
 def feed_rows(spec: ResourceSpec, ctx: ReadContext, limit: int) -> list[tuple[str, Any]]:
@@ -147,6 +153,17 @@ def sitemap_rows(now: Any) -> list[tuple[str, int, str, str, Any]]:
     found = [tuple(row) for row in db.session().execute(stmt)]
     tags.note(tags.list_tag(spec.type) for spec in REGISTRY.values())
     return found  # type: ignore[return-value]
+
+
+def document_changed_at(type_: str | None = None, lang: str | None = None) -> datetime | None:
+    """When public rows (of a type, in a read language) last changed, removals included."""
+    D = PublicDocumentChange
+    stmt = select(func.max(D.changed_at))
+    if type_ is not None:
+        stmt = stmt.where(D.type == type_)
+    if lang is not None:
+        stmt = stmt.where(D.lang == lang)
+    return db.session().scalar(stmt)
 
 
 # --- include -------------------------------------------------------------------------------
