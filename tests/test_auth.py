@@ -53,7 +53,7 @@ def assert_401(response: TestResponse, key: str) -> dict[str, Any]:
     assert response.mimetype == "application/problem+json"
     assert response.headers["WWW-Authenticate"].startswith("Bearer ")
     assert 'realm="ifm-api"' in response.headers["WWW-Authenticate"]
-    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Cache-Control"] in ("no-store", "private, no-store")
     body = response.get_json()
     assert body["type"] == f"urn:ifm-api:problem:{key}"
     assert body["status"] == 401

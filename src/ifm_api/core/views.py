@@ -211,7 +211,7 @@ def content_blueprint(
     @blp.route("")
     class Collection(MethodView):
         @blp.etag
-        @blp.arguments(list_args, location="query", error_status_code=400)
+        @blp.arguments(list_args(), location="query", error_status_code=400)
         @blp.response(200, page)
         @blp.alt_response(400, schema=ProblemSchema, description=BAD_QUERY)
         @blp.alt_response(401, schema=ProblemSchema, description=DRAFTS_401)
@@ -382,7 +382,7 @@ def content_blueprint(
     @blp.route("/<int:item_id>")
     class Item(MethodView):
         @blp.etag
-        @blp.arguments(read_args, location="query", error_status_code=400)
+        @blp.arguments(read_args(), location="query", error_status_code=400)
         @blp.response(200, item_schema)
         @blp.alt_response(400, schema=ProblemSchema, description=BAD_QUERY)
         @blp.alt_response(401, schema=ProblemSchema, description=DRAFTS_401)
@@ -405,7 +405,7 @@ def content_blueprint(
     @blp.route("/slug/<string:slug>")
     class BySlug(MethodView):
         @blp.etag
-        @blp.arguments(read_args, location="query", error_status_code=400)
+        @blp.arguments(read_args(), location="query", error_status_code=400)
         @blp.response(200, item_schema)
         @blp.alt_response(301, description="A former slug: redirects to the current one.")
         @blp.alt_response(400, schema=ProblemSchema, description=BAD_QUERY)

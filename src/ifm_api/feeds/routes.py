@@ -108,7 +108,7 @@ def _register_feed(resource: str, fmt: FeedFormat) -> None:
 
     @blp.route(FEED_PATH.format(resource=resource, format=fmt), endpoint=f"{resource}_{fmt}")
     class FeedView(MethodView):
-        @blp.arguments(FeedArgs, location="query", error_status_code=400)
+        @blp.arguments(FeedArgs(), location="query", error_status_code=400)
         @blp.response(
             200,
             schema,

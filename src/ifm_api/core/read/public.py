@@ -9,13 +9,13 @@ Decided here, per request: the language row and fallback mode (``lang``, ``lenie
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Select, case, func, or_, select, true
+from sqlalchemy import ColumnElement, bindparam, case, func, or_, select, true
 
 from ifm_api.core import db
 from ifm_api.core.content import REGISTRY, SLUG, ReadContext, ResourceSpec, SlugMatch
@@ -39,15 +39,47 @@ class Stored:
     tags: str | None = None  # the purge tags of the items it embeds
 
 
+def _mode(ctx: ReadContext) -> str:
+    """Which stored variant a read serves: without fallback (``strict``) or with it."""
+    return "strict" if ctx.fallback is False and ctx.lang != ALL_LANGUAGES else "lenient"
+
+
+def _visible(mode: str) -> list[ColumnElement[bool]]:
+    """The rows of the read language (``:lang``) and fallback mode, visible at ``:now``."""
+    flag = P.strict if mode == "strict" else P.lenient
+    return [
+        P.lang == bindparam("lang"),
+        flag == true(),
+        P.visible_from <= bindparam("now"),
+        or_(P.visible_until.is_(None), P.visible_until > bindparam("now")),
+    ]
+
+
 def visible_now(ctx: ReadContext) -> list[ColumnElement[bool]]:
-    """The rows this read may serve: its language row and fallback mode, visible at now."""
-    mode = P.strict if ctx.fallback is False and ctx.lang != ALL_LANGUAGES else P.lenient
+    """The rows this read may serve, with its values bound (for statements built per read)."""
+    mode = P.strict if _mode(ctx) == "strict" else P.lenient
     return [
         P.lang == ctx.lang,
         mode == true(),
         P.visible_from <= ctx.now,
         or_(P.visible_until.is_(None), P.visible_until > ctx.now),
     ]
+
+
+_STATEMENTS: dict[tuple[Any, ...], Any] = {}
+
+
+def prebuilt(key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    """A statement built once and run with bound values: SQLAlchemy then skips building
+    and compiling it per request (its cache key is memoized on the statement object)."""
+    stmt = _STATEMENTS.get(key)
+    if stmt is None:
+        stmt = _STATEMENTS[key] = build()
+    return stmt
+
+
+def _run(stmt: Any, **params: Any) -> Any:
+    return db.session().connection().execute(stmt, params)
 
 
 def _columns() -> tuple[Any, ...]:
@@ -60,6 +92,14 @@ def _order(spec: ResourceSpec, sort: str | None) -> list[Any]:
     return [*spec.read.sorts[key](), direction]
 
 
+def _page_statements(spec: ResourceSpec, mode: str, sort: str) -> tuple[Any, Any]:
+    """(count, page) of an unfiltered list: the shape nearly every list read has."""
+    base = select(*_columns()).where(P.type == spec.type, *_visible(mode))
+    count = base.with_only_columns(func.count(P.id))
+    page = base.order_by(*_order(spec, sort)).limit(bindparam("limit")).offset(bindparam("offset"))
+    return count, page
+
+
 def list_rows(
     spec: ResourceSpec,
     ctx: ReadContext,
@@ -68,34 +108,35 @@ def list_rows(
     page_size: int,
     sort: str | None = None,
     filters: dict[str, Any] | None = None,
-    extra: Sequence[ColumnElement[bool]] = (),
 ) -> tuple[list[Stored], int]:
     """One page of stored rows and the total: a count and one range over the read model."""
-    stmt: Select[Any] = select(*_columns()).where(P.type == spec.type, *visible_now(ctx), *extra)
+    mode, key = _mode(ctx), sort or spec.default_sort
+    count, ranged = prebuilt(
+        ("page", spec.key, mode, key), lambda: _page_statements(spec, mode, key)
+    )
     if spec.read.filters and filters:
-        stmt = spec.read.filters(stmt, filters, ctx)
-    total = db.session().scalar(stmt.with_only_columns(func.count(P.id))) or 0
+        count = spec.read.filters(count, filters, ctx)
+        ranged = spec.read.filters(ranged, filters, ctx)
+    values = {"lang": ctx.lang, "now": ctx.now}
+    total = _run(count, **values).scalar() or 0
     tags.note([tags.type_tag(spec.type), tags.list_tag(spec.type)])
     if total == 0 or (page - 1) * page_size >= total:
         return [], total
-    rows = db.session().execute(
-        stmt.order_by(*_order(spec, sort)).limit(page_size).offset((page - 1) * page_size)
-    )
+    rows = _run(ranged, **values, limit=page_size, offset=(page - 1) * page_size)
     found = [Stored(*row) for row in rows]
     tags.note_rows(spec.type, ctx.lang, ((row.entity_id, row.tags) for row in found))
     return found, total
 
 
 def get_row(spec: ResourceSpec, ctx: ReadContext, entity_id: int) -> Stored | None:
-    row = (
-        db.session()
-        .execute(
-            select(*_columns()).where(
-                P.entity_id == entity_id, P.type == spec.type, *visible_now(ctx)
-            )
-        )
-        .first()
+    mode = _mode(ctx)
+    stmt = prebuilt(
+        ("row", mode),
+        lambda: select(*_columns()).where(
+            P.entity_id == bindparam("entity_id"), P.type == bindparam("type"), *_visible(mode)
+        ),
     )
+    row = _run(stmt, entity_id=entity_id, type=spec.type, lang=ctx.lang, now=ctx.now).first()
     if row is None:
         return None
     found = Stored(*row)
@@ -104,42 +145,50 @@ def get_row(spec: ResourceSpec, ctx: ReadContext, entity_id: int) -> Stored | No
     return found
 
 
+def _slug_statement() -> Any:
+    preference = case(
+        (P.lang == bindparam("lang"), 0), (P.lang == bindparam("default"), 1), else_=2
+    )
+    return (
+        select(P.entity_id, P.lang)
+        .where(
+            P.type == bindparam("type"),
+            P.slug == bindparam("slug"),
+            P.lenient == true(),
+            P.visible_from <= bindparam("now"),
+            or_(P.visible_until.is_(None), P.visible_until > bindparam("now")),
+        )
+        .order_by(preference, P.entity_id)
+        .limit(1)
+    )
+
+
 def find_by_slug(spec: ResourceSpec, ctx: ReadContext, slug: str) -> SlugMatch | None:
     """The item a current slug names and the slug's language (the read's language first,
     where two languages share a slug)."""
     if not SLUG.fullmatch(slug):
         return None
-    preference = case((P.lang == ctx.lang, 0), (P.lang == default_language(), 1), else_=2)
-    found = (
-        db.session()
-        .execute(
-            select(P.entity_id, P.lang)
-            .where(
-                P.type == spec.type,
-                P.slug == slug,
-                P.lenient == true(),
-                P.visible_from <= ctx.now,
-                or_(P.visible_until.is_(None), P.visible_until > ctx.now),
-            )
-            .order_by(preference, P.entity_id)
-            .limit(1)
-        )
-        .first()
-    )
+    stmt = prebuilt(("slug",), _slug_statement)
+    found = _run(
+        stmt, type=spec.type, slug=slug, lang=ctx.lang, default=default_language(), now=ctx.now
+    ).first()
     return SlugMatch(found[0], found[1]) if found is not None else None
 
 
 def feed_rows(spec: ResourceSpec, ctx: ReadContext, limit: int) -> list[tuple[str, Any]]:
     """The newest ``limit`` items with a public translation in ``ctx.lang`` (no fallback of
     the item; its stored JSON and when that translation went public)."""
-    stmt = (
-        select(P.doc, P.own_from)
-        .where(P.type == spec.type, P.served_lang == ctx.lang, *visible_now(ctx))
-        .order_by(*_order(spec, None))
-        .limit(limit)
+    stmt = prebuilt(
+        ("feed", spec.key),
+        lambda: (
+            select(P.doc, P.own_from)
+            .where(P.type == spec.type, P.served_lang == bindparam("lang"), *_visible("lenient"))
+            .order_by(*_order(spec, None))
+            .limit(bindparam("limit"))
+        ),
     )
     tags.note([tags.type_tag(spec.type), tags.list_tag(spec.type)])
-    return [(doc, own_from) for doc, own_from in db.session().execute(stmt)]
+    return [tuple(row) for row in _run(stmt, lang=ctx.lang, now=ctx.now, limit=limit)]  # type: ignore[misc]
 
 
 def sitemap_rows(now: Any) -> list[tuple[str, int, str, str, Any]]:
@@ -219,9 +268,14 @@ def _embed(
 def embedded_rows(ctx: ReadContext, ids: set[int]) -> list[Stored]:
     if not ids:
         return []
-    rows = db.session().execute(
-        select(*_columns()).where(P.entity_id.in_(sorted(ids)), *visible_now(ctx))
+    mode = _mode(ctx)
+    stmt = prebuilt(
+        ("embedded", mode),
+        lambda: select(*_columns()).where(
+            P.entity_id.in_(bindparam("ids", expanding=True)), *_visible(mode)
+        ),
     )
+    rows = _run(stmt, ids=sorted(ids), lang=ctx.lang, now=ctx.now)
     found = [Stored(*row) for row in rows]
     for row in found:
         tags.note_rows(row.type, ctx.lang, [(row.entity_id, None)])
