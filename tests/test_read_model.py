@@ -424,6 +424,8 @@ def test_scheduled_item_appears_on_time_with_no_write(app: Flask, client: FlaskC
 
     def state() -> tuple[int, bool, int, list[str]]:
         listed = client.get("/api/v1/news?lang=de").get_json()["meta"]["total"]
+        strict = client.get("/api/v1/news?lang=de&fallback=false").get_json()["meta"]["total"]
+        assert strict == listed
         detail = client.get(f"/api/v1/news/{scheduled}").status_code == 200
         people = len(client.get(f"/api/v1/news/{linking}").get_json()["people"])
         feed = client.get("/feeds/news.json?lang=de").get_json()

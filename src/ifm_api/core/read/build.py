@@ -24,6 +24,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ifm_api.core import db
+from ifm_api.core.cache import bump_version
 from ifm_api.core.content import (
     REGISTRY,
     ReadContext,
@@ -37,6 +38,7 @@ from ifm_api.core.content import (
 from ifm_api.core.db import utcnow
 from ifm_api.core.i18n import ALL, supported_languages
 from ifm_api.core.models import LIVE, ContentEntity, ContentLink
+from ifm_api.core.read.counts import check_counts, recount
 from ifm_api.core.read.keys import parse_time
 from ifm_api.core.read.model import (
     ALL_LANGUAGES,
@@ -479,8 +481,13 @@ def record_document_changes(
 
 
 def refresh_items(session: Session, changed: dict[str, set[int]]) -> None:
-    """Render the rows of ``changed`` (and of the items showing them) again."""
+    """Render the rows of ``changed`` (and of the items showing them) again.
+
+    Takes the content lock first (writes that did not, a media PATCH, wait here), so the
+    stored counts are recounted by one transaction at a time.
+    """
     session.flush()
+    bump_version()
     now = utcnow()
     everything = affected(session, changed)
     before: set[Served] = set()
@@ -503,6 +510,7 @@ def refresh_items(session: Session, changed: dict[str, set[int]]) -> None:
                 }
     finally:
         scratch.close()
+    recount(session, {REGISTRY[key].type for key in everything}, now)
     record_document_changes(session, _left(before, after), _next_second(now))
     for hook in REFRESHED:
         hook(session, now, everything, new_rows)
@@ -541,6 +549,7 @@ def rebuild(session: Session) -> int:
                     hook(session, now, {spec.key: set(chunk)}, [v for v, _links in rows])
     finally:
         scratch.close()
+    recount(session, [spec.type for spec in REGISTRY.values()], now)
     session.execute(delete(ReadModelState))
     session.execute(insert(ReadModelState).values(id=1, format=FORMAT, built_at=now))
     return count
@@ -584,7 +593,7 @@ def check(session: Session) -> list[str]:
             problems.append(f"item {entity_id}: missing {_describe(row)}")
         for row in sorted(extra, key=repr):
             problems.append(f"item {entity_id}: stale {_describe(row)}")
-    return problems + check_search(session)
+    return problems + check_search(session) + check_counts(session, now)
 
 
 def _still_relevant(now: datetime) -> Any:

@@ -106,6 +106,34 @@ class PublicItemLink(Base):
     name: Mapped[str | None] = mapped_column(String(300))
 
 
+class PublicCount(Base):
+    """The total of an unfiltered public list (type, read language, fallback mode) as of
+    ``as_of`` (see ``core.read.counts``)."""
+
+    __tablename__ = "public_counts"
+
+    type: Mapped[str] = mapped_column(String(32), primary_key=True)
+    lang: Mapped[str] = mapped_column(String(16), primary_key=True)
+    mode: Mapped[str] = mapped_column(String(8), primary_key=True)
+    total: Mapped[int] = mapped_column(Integer)
+    as_of: Mapped[datetime]
+
+
+class PublicTransition(Base):
+    """A future moment at which an unfiltered public list gains (+1) or loses (-1) a row: a
+    stored row's interval starting or ending after its type was last counted."""
+
+    __tablename__ = "public_transitions"
+    __table_args__ = (Index("ix_public_transitions_at", "type", "lang", "mode", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    type: Mapped[str] = mapped_column(String(32))
+    lang: Mapped[str] = mapped_column(String(16))
+    mode: Mapped[str] = mapped_column(String(8))
+    at: Mapped[datetime]
+    delta: Mapped[int] = mapped_column(Integer)
+
+
 class PublicDocumentChange(Base):
     """When an item version last left the public documents of a type in a read language.
 

@@ -21,6 +21,7 @@ from ifm_api.core import db
 from ifm_api.core.content import REGISTRY, SLUG, ReadContext, ResourceSpec, SlugMatch
 from ifm_api.core.i18n import default_language
 from ifm_api.core.read import tags
+from ifm_api.core.read.counts import stored_total_statement
 from ifm_api.core.read.model import ALL_LANGUAGES, API_ROOT, PublicDocumentChange, PublicItem
 
 P = PublicItem
@@ -109,16 +110,22 @@ def list_rows(
     sort: str | None = None,
     filters: dict[str, Any] | None = None,
 ) -> tuple[list[Stored], int]:
-    """One page of stored rows and the total: a count and one range over the read model."""
+    """One page of stored rows and the total: the stored count (or, filtered, a count of the
+    range) and one range over the read model."""
     mode, key = _mode(ctx), sort or spec.default_sort
     count, ranged = prebuilt(
         ("page", spec.key, mode, key), lambda: _page_statements(spec, mode, key)
     )
-    if spec.read.filters and filters:
-        count = spec.read.filters(count, filters, ctx)
-        ranged = spec.read.filters(ranged, filters, ctx)
     values = {"lang": ctx.lang, "now": ctx.now}
-    total = _run(count, **values).scalar() or 0
+    filtered = spec.read.filters(count, filters, ctx) if spec.read.filters and filters else count
+    total = None
+    if filtered is count:  # no filter applies: the stored total
+        stored = prebuilt(("total",), stored_total_statement)
+        total = _run(stored, type=spec.type, mode=mode, **values).scalar()
+    else:
+        ranged = spec.read.filters(ranged, filters, ctx)  # type: ignore[misc]
+    if total is None:
+        total = _run(filtered, **values).scalar() or 0
     tags.note([tags.type_tag(spec.type), tags.list_tag(spec.type)])
     if total == 0 or (page - 1) * page_size >= total:
         return [], total
