@@ -10,12 +10,11 @@ inside their transaction (under the content lock). Filtered lists count their ow
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select, true
+from sqlalchemy import bindparam, case, delete, func, insert, or_, select, true
 from sqlalchemy.orm import Session
 
 from ifm_api.core.i18n import supported_languages
@@ -34,42 +33,69 @@ def _visible_at(moment: Any) -> list[Any]:
 
 
 def recount(session: Session, types: Iterable[str], now: datetime) -> None:
-    """Count again what is visible at ``now`` of these types, and note their later changes."""
+    """Count again what is visible at ``now`` of these types, and note their later changes.
+
+    Two aggregate statements in the database (no row comes to Python but the few with a
+    future boundary).
+    """
     chosen = sorted(set(types))
     if not chosen:
         return
     session.execute(delete(PublicCount).where(PublicCount.type.in_(chosen)))
     session.execute(delete(PublicTransition).where(PublicTransition.type.in_(chosen)))
-    languages = sorted({*supported_languages(), ALL_LANGUAGES})
-    totals: Counter[tuple[str, str, str]] = Counter()
-    transitions: list[dict[str, Any]] = []
-    rows = session.execute(
-        select(P.type, P.lang, P.lenient, P.strict, P.visible_from, P.visible_until).where(
-            P.type.in_(chosen), or_(P.visible_until.is_(None), P.visible_until > now)
+    totals: dict[tuple[str, str, str], int] = {}
+    visible = session.execute(
+        select(
+            P.type,
+            P.lang,
+            func.sum(case((P.lenient == true(), 1), else_=0)),
+            func.sum(case((P.strict == true(), 1), else_=0)),
         )
+        .where(P.type.in_(chosen), *_visible_at(now))
+        .group_by(P.type, P.lang)
     )
-    for type_, lang, lenient, strict, start, until in rows:
-        for mode, flag in (("lenient", lenient), ("strict", strict)):
-            if not flag:
-                continue
-            key = {"type": type_, "lang": lang, "mode": mode}
-            if start <= now:
-                totals[(type_, lang, mode)] += 1
-            else:
-                transitions.append({**key, "at": start, "delta": 1})
-            if until is not None:
-                transitions.append({**key, "at": until, "delta": -1})
+    for type_, lang, lenient, strict in visible:
+        totals[(type_, lang, "lenient")] = int(lenient or 0)
+        totals[(type_, lang, "strict")] = int(strict or 0)
+    languages = sorted({*supported_languages(), ALL_LANGUAGES})
     session.execute(
         insert(PublicCount),
         [
-            {"type": t, "lang": lang, "mode": mode, "total": totals[(t, lang, mode)], "as_of": now}
+            {
+                "type": t,
+                "lang": lang,
+                "mode": mode,
+                "total": totals.get((t, lang, mode), 0),
+                "as_of": now,
+            }
             for t in chosen
             for lang in languages
             for mode in MODES
         ],
     )
+    transitions = _transitions(session, chosen, now)
     if transitions:
         session.execute(insert(PublicTransition), transitions)
+
+
+def _transitions(session: Session, types: list[str], now: datetime) -> list[dict[str, Any]]:
+    """+1 where a stored row's interval starts after ``now``, -1 where it ends after it."""
+    later = session.execute(
+        select(P.type, P.lang, P.lenient, P.strict, P.visible_from, P.visible_until).where(
+            P.type.in_(types), or_(P.visible_from > now, P.visible_until > now)
+        )
+    )
+    out: list[dict[str, Any]] = []
+    for type_, lang, lenient, strict, start, until in later:
+        for mode, flag in (("lenient", lenient), ("strict", strict)):
+            if not flag:
+                continue
+            key = {"type": type_, "lang": lang, "mode": mode}
+            if start > now:
+                out.append({**key, "at": start, "delta": 1})
+            if until is not None:
+                out.append({**key, "at": until, "delta": -1})
+    return out
 
 
 def stored_total_statement() -> Any:
