@@ -6,8 +6,8 @@ version last left the public documents of a type (per read language), so that fe
 sitemap ``Last-Modified`` never go backwards when an item is removed. The read model's
 format goes to 3, so ``ifm-api db upgrade`` rebuilds it (and so fills the counts).
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-01 18:45:00
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0009'
-down_revision = '0008'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
