@@ -4,10 +4,10 @@
 ``public_transitions``, the future moments at which they change; ``public_document_changes``: when an item
 version last left the public documents of a type (per read language), so that feed and
 sitemap ``Last-Modified`` never go backwards when an item is removed. The read model's
-format goes to 3, so ``ifm-api db upgrade`` rebuilds it (and so fills the counts).
+format goes to 4, so ``ifm-api db upgrade`` rebuilds it (and so fills the counts).
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-01 18:45:00
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0010'
-down_revision = '0009'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
