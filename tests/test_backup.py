@@ -32,7 +32,7 @@ from ifm_api.core.editing import create_item, publish_item
 from ifm_api.ops.backup import database_tables
 
 Token = Callable[..., dict[str, str]]
-RESTORE_DB = "test_ops_restore"
+RESTORE_DB = f"test_ops_restore_{os.getpid()}"  # per run: two suites may run at once
 
 
 def cli(app: Flask, *args: str | Path) -> Result:
