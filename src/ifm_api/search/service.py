@@ -83,7 +83,7 @@ def query_of(text: str) -> Query:
 
 
 def visible_entries(ctx: ReadContext) -> list[ColumnElement[bool]]:
-    """As ``core.read.public.visible_now``, on the entries' copies of those columns."""
+    """As ``core.read.public._visible``, on the entries' copies of those columns."""
     mode = E.strict if ctx.fallback is False else E.lenient
     return [
         E.lang == ctx.lang,

@@ -56,17 +56,6 @@ def _visible(mode: str) -> list[ColumnElement[bool]]:
     ]
 
 
-def visible_now(ctx: ReadContext) -> list[ColumnElement[bool]]:
-    """The rows this read may serve, with its values bound (for statements built per read)."""
-    mode = P.strict if _mode(ctx) == "strict" else P.lenient
-    return [
-        P.lang == ctx.lang,
-        mode == true(),
-        P.visible_from <= ctx.now,
-        or_(P.visible_until.is_(None), P.visible_until > ctx.now),
-    ]
-
-
 _STATEMENTS: dict[tuple[Any, ...], Any] = {}
 
 
