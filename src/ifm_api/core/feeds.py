@@ -25,10 +25,11 @@ from flask import request
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
-from ifm_api.core.content import ReadContext, ResourceSpec
+from ifm_api.core.content import REGISTRY, ReadContext, ResourceSpec
 from ifm_api.core.i18n import ALL, supported_languages
 from ifm_api.core.models import LIVE
-from ifm_api.core.read.public import _parse, document_changed_at, feed_rows
+from ifm_api.core.read.model import API_ROOT
+from ifm_api.core.read.public import document_changed_at, feed_rows
 
 FeedFormat = Literal["rss", "atom", "json"]
 
@@ -130,7 +131,7 @@ class Feed:
     self_url: str
     home_url: str
     updated: datetime
-    entries: list[Entry]
+    entries: list[str]  # the stored entries in the feed's format
 
 
 # --- URLs ----------------------------------------------------------------------------------
@@ -206,7 +207,7 @@ def _enclosures(item: dict[str, Any]) -> list[Enclosure]:
 
 
 def _entry(
-    source: FeedSource, ctx: ReadContext, item: dict[str, Any], since: datetime | None
+    source: FeedSource, site_url: str, lang: str, item: dict[str, Any], since: datetime | None
 ) -> Entry:
     def own(name: str | None) -> Any:
         """A translated field in the feed's language only (fallback values are dropped)."""
@@ -218,7 +219,7 @@ def _entry(
     updated = max(filter(None, (item["updated_at"], since)))
     summary = own(source.summary_field)
     return Entry(
-        id=tag_uri(ctx.site_url, item["created_at"], f"{source.resource}/{item['id']}/{ctx.lang}"),
+        id=tag_uri(site_url, item["created_at"], f"{source.resource}/{item['id']}/{lang}"),
         title=item["title"],
         url=item["web_url"],
         lang=item["lang"],
@@ -233,6 +234,25 @@ def _entry(
     )
 
 
+def feed_types() -> dict[str, str]:
+    """Content type -> resource key of the types that have feeds."""
+    return {REGISTRY[key].type: key for key in SOURCES}
+
+
+def entry_texts(
+    key: str, lang: str, item: dict[str, Any], since: datetime | None, site_url: str
+) -> tuple[dict[FeedFormat, str], datetime]:
+    """An item's entry in every feed format, and its ``updated``: rendered when the item
+    changes (``core.read.build``), so that reading a feed renders no entry.
+
+    ``item`` is the item's public representation in ``lang`` (its own language), ``since``
+    when that translation went public.
+    """
+    source = SOURCES[key]
+    entry = _entry(source, site_url, lang, _revived(source, dict(item)), since)
+    return {fmt: _entry_text(entry, fmt) for fmt in MEDIA_TYPES}, entry.updated
+
+
 def read_feed(spec: ResourceSpec, ctx: ReadContext, *, fmt: FeedFormat, limit: int) -> Feed:
     """The newest ``limit`` items published in ``ctx.lang``, as a feed.
 
@@ -240,14 +260,12 @@ def read_feed(spec: ResourceSpec, ctx: ReadContext, *, fmt: FeedFormat, limit: i
     never fall back; related items (authors) are read with fallback, since a person's name
     does not depend on the language of their profile. Its ``updated`` is the newest entry's,
     or the last time an item left the feed (so ``Last-Modified`` never goes backwards). Two
-    queries, from the read model, whatever ``limit`` is.
+    queries, from the read model, whatever ``limit`` is; the entries are stored text.
     """
     source = SOURCES[spec.key]
     ctx = replace(ctx, state=LIVE, fallback=True)
-    entries = [
-        _entry(source, ctx, _revived(source, _parse(doc, ctx.api_root)), since)
-        for doc, since in feed_rows(spec, ctx, limit)
-    ]
+    rows = feed_rows(spec, ctx, fmt, limit)
+    root = _escaped_root(ctx.api_root, fmt)
     with force_locale(ctx.lang):
         title, description = str(source.title), str(source.description)
     return Feed(
@@ -259,12 +277,19 @@ def read_feed(spec: ResourceSpec, ctx: ReadContext, *, fmt: FeedFormat, limit: i
         home_url=f"{ctx.site_url}/",
         updated=max(
             [
-                *(entry.updated for entry in entries),
+                *(updated for _text, updated in rows),
                 document_changed_at(spec.type, ctx.lang) or EPOCH,
             ]
         ),
-        entries=entries,
+        entries=[text.replace(API_ROOT, root) for text, _updated in rows],
     )
+
+
+def _escaped_root(api_root: str, fmt: FeedFormat) -> str:
+    """The API root as it goes into stored entry text: JSON string or XML text/attribute."""
+    if fmt == "json":
+        return orjson.dumps(api_root).decode()[1:-1]
+    return html.escape(api_root, quote=True)
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -336,11 +361,46 @@ def _add_entry(fg: FeedGenerator, entry: Entry, fmt: FeedFormat) -> None:
         )
 
 
+# Where entries go in feedgen's documents: each entry starts with its element, and the
+# entries are the last children of the channel (RSS) or feed (Atom).
+ENTRY_START: dict[FeedFormat, bytes] = {"rss": b"<item>", "atom": b"<entry>"}
+DOCUMENT_END: dict[FeedFormat, bytes] = {"rss": b"</channel></rss>", "atom": b"</feed>"}
+# The head an entry is rendered under (only the entry is kept).
+_SCRATCH = Feed(
+    id="tag:localhost,2024-01-01:entry",
+    title="-",
+    description="-",
+    lang="en",
+    self_url="http://localhost/",
+    home_url="http://localhost/",
+    updated=EPOCH,
+    entries=[],
+)
+
+
+def _xml(fg: FeedGenerator, fmt: FeedFormat) -> bytes:
+    xml: bytes = fg.rss_str() if fmt == "rss" else fg.atom_str()
+    if not xml.endswith(DOCUMENT_END[fmt]):
+        raise ValueError(f"feedgen's {fmt} document does not end as expected")
+    return xml
+
+
+def _entry_text(entry: Entry, fmt: FeedFormat) -> str:
+    """One entry as it appears inside a feed of ``fmt`` (feedgen's own serialization)."""
+    if fmt == "json":
+        return orjson.dumps(_json_item(entry)).decode()
+    fg = _generator(_SCRATCH, fmt)
+    _add_entry(fg, entry, fmt)
+    xml = _xml(fg, fmt)
+    start = xml.index(ENTRY_START[fmt])
+    return xml[start : len(xml) - len(DOCUMENT_END[fmt])].decode()
+
+
 def render_xml(feed: Feed, fmt: Literal["rss", "atom"]) -> bytes:
-    fg = _generator(feed, fmt)
-    for entry in feed.entries:
-        _add_entry(fg, entry, fmt)
-    return fg.rss_str() if fmt == "rss" else fg.atom_str()
+    """The feed's head (feedgen) with its stored entries where feedgen puts entries."""
+    head = _xml(_generator(feed, fmt), fmt)
+    end = DOCUMENT_END[fmt]
+    return b"".join([head[: -len(end)], *(entry.encode() for entry in feed.entries), end])
 
 
 def _json_item(entry: Entry) -> dict[str, Any]:
@@ -377,8 +437,8 @@ def _json_item(entry: Entry) -> dict[str, Any]:
 
 
 def render_json(feed: Feed) -> bytes:
-    """JSON Feed 1.1 (https://jsonfeed.org/version/1.1)."""
-    return orjson.dumps(
+    """JSON Feed 1.1 (https://jsonfeed.org/version/1.1), its items the stored entries."""
+    head = orjson.dumps(
         {
             "version": JSON_FEED_VERSION,
             "title": feed.title,
@@ -387,9 +447,11 @@ def render_json(feed: Feed) -> bytes:
             "description": feed.description,
             "language": feed.lang,
             "authors": [{"name": PUBLISHER}],
-            "items": [_json_item(entry) for entry in feed.entries],
+            "items": [],
         }
     )
+    items = ",".join(feed.entries).encode()
+    return b"".join([head.removesuffix(b"[]}"), b"[", items, b"]}"])
 
 
 def render_feed(feed: Feed, fmt: FeedFormat) -> bytes:

@@ -109,6 +109,9 @@ def too_many_requests(error: RateLimitExceeded) -> Response:
 
 def init_app(app: Flask, settings: Settings) -> None:
     limiter = limiter_for(settings)
+    # Both limits exempt requests without a token: skip flask-limiter's per-request work
+    # (resolving every limit of the endpoint) for them, which is every public read.
+    limiter.request_filter(lambda: not presents_token())
     limiter.init_app(app)
     app.extensions[EXTENSION] = limiter
     app.register_error_handler(RateLimitExceeded, too_many_requests)

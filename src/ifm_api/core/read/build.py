@@ -36,6 +36,7 @@ from ifm_api.core.content import (
     render_rows,
 )
 from ifm_api.core.db import utcnow
+from ifm_api.core.feeds import entry_texts, feed_types
 from ifm_api.core.i18n import ALL, supported_languages
 from ifm_api.core.models import LIVE, ContentEntity, ContentLink
 from ifm_api.core.read.counts import check_counts, recount
@@ -45,6 +46,7 @@ from ifm_api.core.read.model import (
     API_ROOT,
     FORMAT,
     PublicDocumentChange,
+    PublicFeedEntry,
     PublicItem,
     PublicItemLink,
     ReadModelState,
@@ -398,6 +400,7 @@ def _insert(session: Session, rows: list[tuple[dict[str, Any], list[dict[str, An
         [values for values, _links in rows],
     ).all()
     index_rows(session, ids, [values for values, _links in rows])
+    _insert_feed_entries(session, ids, [values for values, _links in rows])
     links = [
         {"item_id": item_id, "target_id": None, "name": None, **link}
         for item_id, (_values, item_links) in zip(ids, rows, strict=True)
@@ -405,6 +408,26 @@ def _insert(session: Session, rows: list[tuple[dict[str, Any], list[dict[str, An
     ]
     if links:
         session.execute(insert(PublicItemLink), links)
+
+
+def _insert_feed_entries(
+    session: Session, ids: Sequence[int], rows: Sequence[dict[str, Any]]
+) -> None:
+    """The feed entries of the rows a feed lists: a type with feeds, served in the row's own
+    language, with fallback on (what ``feed_rows`` reads)."""
+    keys = feed_types()
+    site_url = current_app.config["IFM"].site_url
+    entries = []
+    for item_id, values in zip(ids, rows, strict=True):
+        key = keys.get(values["type"])
+        if key is None or not values["lenient"] or values["served_lang"] != values["lang"]:
+            continue
+        item = orjson.loads(values["doc"].replace(API_ROOT, ROOT_TOKEN))
+        texts, updated = entry_texts(key, values["lang"], item, values["own_from"], site_url)
+        stored = {fmt: text.replace(ROOT_TOKEN, API_ROOT) for fmt, text in texts.items()}
+        entries.append({"item_id": item_id, "updated": updated, **stored})
+    if entries:
+        session.execute(insert(PublicFeedEntry), entries)
 
 
 def _specs_by_type() -> dict[str, ResourceSpec]:
@@ -535,6 +558,7 @@ def _public_ids(session: Session, spec: ResourceSpec) -> list[int]:
 def rebuild(session: Session) -> int:
     """Throw the read model away and build it from the content tables; returns its rows."""
     session.execute(delete(PublicItemLink))
+    session.execute(delete(PublicFeedEntry))
     session.execute(delete(PublicItem))
     now = utcnow()
     count = 0
@@ -593,7 +617,44 @@ def check(session: Session) -> list[str]:
             problems.append(f"item {entity_id}: missing {_describe(row)}")
         for row in sorted(extra, key=repr):
             problems.append(f"item {entity_id}: stale {_describe(row)}")
-    return problems + check_search(session) + check_counts(session, now)
+    return (
+        problems
+        + check_feed_entries(session, now)
+        + check_search(session)
+        + check_counts(session, now)
+    )
+
+
+def check_feed_entries(session: Session, now: datetime) -> list[str]:
+    """Every row a feed lists has its entries, as its stored document renders them."""
+    P, F = PublicItem, PublicFeedEntry
+    keys = feed_types()
+    site_url = current_app.config["IFM"].site_url
+    stmt = (
+        select(P.id, P.entity_id, P.type, P.lang, P.served_lang, P.lenient, P.doc, P.own_from)
+        .add_columns(F.item_id, F.updated, F.rss, F.atom, F.json)
+        .outerjoin(F, F.item_id == P.id)
+        .where(_still_relevant(now))
+    )
+    problems = []
+    for row in session.execute(stmt):
+        listed = row.type in keys and row.lenient and row.served_lang == row.lang
+        if not listed:
+            if row.item_id is not None:
+                problems.append(f"item {row.entity_id}: stale feed entry ({row.lang})")
+            continue
+        try:
+            item = orjson.loads(row.doc.replace(API_ROOT, ROOT_TOKEN))
+            texts, updated = entry_texts(keys[row.type], row.lang, item, row.own_from, site_url)
+        except (KeyError, TypeError, ValueError):  # a broken document: reported by `check`
+            continue
+        expected = {fmt: text.replace(ROOT_TOKEN, API_ROOT) for fmt, text in texts.items()}
+        stored = {"rss": row.rss, "atom": row.atom, "json": row.json}
+        if row.item_id is None:
+            problems.append(f"item {row.entity_id}: missing feed entry ({row.lang})")
+        elif stored != expected or row.updated != updated:
+            problems.append(f"item {row.entity_id}: stale feed entry ({row.lang})")
+    return problems
 
 
 def _still_relevant(now: datetime) -> Any:

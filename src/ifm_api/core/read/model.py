@@ -21,7 +21,7 @@ from ifm_api.core.db import Base
 
 API_ROOT = "\x01"  # stands for the API root (e.g. https://host/api/v1) in stored text
 ALL_LANGUAGES = "all"
-FORMAT = 4  # bump when the stored representation changes: `ifm-api db upgrade` rebuilds
+FORMAT = 5  # bump when the stored representation changes: `ifm-api db upgrade` rebuilds
 
 
 class PublicItem(Base):
@@ -104,6 +104,25 @@ class PublicItemLink(Base):
     relation: Mapped[str] = mapped_column(String(32))
     target_id: Mapped[int | None] = mapped_column(Integer)
     name: Mapped[str | None] = mapped_column(String(300))
+
+
+class PublicFeedEntry(Base):
+    """A read-model row's feed entries, rendered at write time (``core.feeds``).
+
+    Only for rows a feed lists: news and reports, served in their own language (feeds never
+    fall back). A feed is then its head plus the stored entries of its newest rows; the API
+    root is ``API_ROOT`` here too.
+    """
+
+    __tablename__ = "public_feed_entries"
+
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("public_items.id", ondelete="CASCADE"), primary_key=True
+    )
+    updated: Mapped[datetime]
+    rss: Mapped[str] = mapped_column(Text)
+    atom: Mapped[str] = mapped_column(Text)
+    json: Mapped[str] = mapped_column(Text)
 
 
 class PublicCount(Base):

@@ -22,9 +22,16 @@ from ifm_api.core.content import REGISTRY, SLUG, ReadContext, ResourceSpec, Slug
 from ifm_api.core.i18n import default_language
 from ifm_api.core.read import tags
 from ifm_api.core.read.counts import stored_total_statement
-from ifm_api.core.read.model import ALL_LANGUAGES, API_ROOT, PublicDocumentChange, PublicItem
+from ifm_api.core.read.model import (
+    ALL_LANGUAGES,
+    API_ROOT,
+    PublicDocumentChange,
+    PublicFeedEntry,
+    PublicItem,
+)
 
 P = PublicItem
+F = PublicFeedEntry
 
 
 @dataclass(frozen=True)
@@ -171,13 +178,17 @@ def find_by_slug(spec: ResourceSpec, ctx: ReadContext, slug: str) -> SlugMatch |
     return SlugMatch(found[0], found[1]) if found is not None else None
 
 
-def feed_rows(spec: ResourceSpec, ctx: ReadContext, limit: int) -> list[tuple[str, Any]]:
-    """The newest ``limit`` items with a public translation in ``ctx.lang`` (no fallback of
-    the item; its stored JSON and when that translation went public)."""
+def feed_rows(
+    spec: ResourceSpec, ctx: ReadContext, fmt: str, limit: int
+) -> list[tuple[str, datetime]]:
+    """The stored ``fmt`` entries (and their ``updated``) of the newest ``limit`` items with
+    a public translation in ``ctx.lang`` (no fallback of the item)."""
     stmt = prebuilt(
-        ("feed", spec.key),
+        ("feed", spec.key, fmt),
         lambda: (
-            select(P.doc, P.own_from)
+            select(getattr(F, fmt), F.updated)
+            .select_from(P)
+            .join(F, F.item_id == P.id)
             .where(P.type == spec.type, P.served_lang == bindparam("lang"), *_visible("lenient"))
             .order_by(*_order(spec, None))
             .limit(bindparam("limit"))
