@@ -137,13 +137,21 @@ class Feed:
 # --- URLs ----------------------------------------------------------------------------------
 
 
-def feed_url(resource: str, fmt: FeedFormat, lang: str, limit: int = DEFAULT_LIMIT) -> str:
-    """Absolute URL of a feed, as this request's host sees it."""
+def feed_url(
+    resource: str,
+    fmt: FeedFormat,
+    lang: str,
+    limit: int = DEFAULT_LIMIT,
+    *,
+    root: str | None = None,
+) -> str:
+    """Absolute URL of a feed, as this request's host sees it (``root``: its URL root)."""
     query: dict[str, Any] = {"lang": lang}
     if limit != DEFAULT_LIMIT:
         query["limit"] = limit
     path = FEED_PATH.format(resource=resource, format=fmt)
-    return f"{request.url_root.rstrip('/')}{path}?{urlencode(query)}"
+    root = request.url_root if root is None else root
+    return f"{root.rstrip('/')}{path}?{urlencode(query)}"
 
 
 def feed_links(spec: ResourceSpec, lang: str) -> list[str]:
@@ -151,8 +159,9 @@ def feed_links(spec: ResourceSpec, lang: str) -> list[str]:
     if spec.key not in SOURCES:
         return []
     langs = supported_languages() if lang == ALL else (lang,)
+    root = request.url_root
     return [
-        f'<{feed_url(spec.key, fmt, code)}>; rel="alternate"; type="{media_type}"; '
+        f'<{feed_url(spec.key, fmt, code, root=root)}>; rel="alternate"; type="{media_type}"; '
         f'hreflang="{code}"'
         for code in langs
         for fmt, media_type in MEDIA_TYPES.items()

@@ -220,18 +220,29 @@ def not_modified_response(_error: NotModified) -> Response:
 
 def url_with(**params: Any) -> str:
     """This request's URL with some query parameters replaced."""
+    return _url_maker()(**params)
+
+
+def _url_maker() -> Callable[..., str]:
+    """Builds this request's URL with some query parameters replaced (its base URL and
+    arguments read once, however many links are made)."""
     args = request.args.to_dict(flat=False)
-    for key, value in params.items():
-        args[key] = [str(value)]
-    return f"{request.base_url}?{urlencode(args, doseq=True)}"
+    base = request.base_url
+
+    def make(**params: Any) -> str:
+        query = {**args, **{key: [str(value)] for key, value in params.items()}}
+        return f"{base}?{urlencode(query, doseq=True)}"
+
+    return make
 
 
 def pagination_links(page: int, pages: int) -> list[str]:
     last = max(pages, 1)
-    links = [f'<{url_with(page=1)}>; rel="first"']
+    url = _url_maker()
+    links = [f'<{url(page=1)}>; rel="first"']
     if page > 1:
-        links.append(f'<{url_with(page=min(page - 1, last))}>; rel="prev"')
+        links.append(f'<{url(page=min(page - 1, last))}>; rel="prev"')
     if page < pages:
-        links.append(f'<{url_with(page=page + 1)}>; rel="next"')
-    links.append(f'<{url_with(page=last)}>; rel="last"')
+        links.append(f'<{url(page=page + 1)}>; rel="next"')
+    links.append(f'<{url(page=last)}>; rel="last"')
     return links

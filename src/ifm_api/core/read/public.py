@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import ColumnElement, bindparam, case, func, or_, select, true
@@ -34,9 +33,11 @@ P = PublicItem
 F = PublicFeedEntry
 
 
-@dataclass(frozen=True)
-class Stored:
-    """One stored row as served: its JSON (API root still a placeholder) and its headers."""
+class Stored(NamedTuple):
+    """One stored row as served: its JSON (API root still a placeholder) and its headers.
+
+    A named tuple: built for every row of every list read, where a dataclass costs more.
+    """
 
     entity_id: int
     doc: str
@@ -126,7 +127,7 @@ def list_rows(
     if total == 0 or (page - 1) * page_size >= total:
         return [], total
     rows = _run(ranged, **values, limit=page_size, offset=(page - 1) * page_size)
-    found = [Stored(*row) for row in rows]
+    found = [Stored._make(row) for row in rows]
     tags.note_rows(spec.type, ctx.lang, ((row.entity_id, row.tags) for row in found))
     return found, total
 
@@ -142,7 +143,7 @@ def get_row(spec: ResourceSpec, ctx: ReadContext, entity_id: int) -> Stored | No
     row = _run(stmt, entity_id=entity_id, type=spec.type, lang=ctx.lang, now=ctx.now).first()
     if row is None:
         return None
-    found = Stored(*row)
+    found = Stored._make(row)
     tags.note([tags.type_tag(spec.type)])
     tags.note_rows(spec.type, ctx.lang, [(found.entity_id, found.tags)])
     return found
@@ -283,7 +284,7 @@ def embedded_rows(ctx: ReadContext, ids: set[int]) -> list[Stored]:
         ),
     )
     rows = _run(stmt, ids=sorted(ids), lang=ctx.lang, now=ctx.now)
-    found = [Stored(*row) for row in rows]
+    found = [Stored._make(row) for row in rows]
     for row in found:
         tags.note_rows(row.type, ctx.lang, [(row.entity_id, None)])
     return found
