@@ -35,13 +35,16 @@ from sqlalchemy import event
 from ifm_api import create_app
 from ifm_api.config import load_settings
 from ifm_api.core import db
+from ifm_api.serving import freeze_startup_objects
 
 LIST = "/api/v1/news?lang=de&page_size=20"
 
 
 def make_app(database_url: str) -> Flask:
     media = os.environ.get("IFM_MEDIA_ROOT") or tempfile.mkdtemp(prefix="ifm-bench-media-")
-    return create_app(load_settings({"DATABASE_URL": database_url, "IFM_MEDIA_ROOT": media}))
+    app = create_app(load_settings({"DATABASE_URL": database_url, "IFM_MEDIA_ROOT": media}))
+    freeze_startup_objects()  # as the servers do (wsgi.py, ifm-api serve)
+    return app
 
 
 def endpoints(app: Flask) -> list[tuple[str, str, dict[str, str]]]:

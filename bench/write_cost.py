@@ -23,6 +23,7 @@ from ifm_api.core.content import REGISTRY
 from ifm_api.core.editing import get_entity, publish_item, update_item
 from ifm_api.core.models import LIVE, ContentEntity, ContentLink
 from ifm_api.core.read.model import PublicItem
+from ifm_api.serving import freeze_startup_objects
 
 RUN = Path(__file__).resolve().parent / "run"
 
@@ -51,6 +52,7 @@ def main(n: int) -> None:
         app = create_app(
             load_settings({"DATABASE_URL": f"sqlite:///{copy}", "IFM_MEDIA_ROOT": tmp})
         )
+        freeze_startup_objects()  # as the servers do (wsgi.py, ifm-api serve)
         with app.app_context():
             session = db.session()
             news_ids = list(

@@ -245,7 +245,10 @@ def serve(host: str, port: int) -> None:
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
             pass
 
+    from ifm_api.serving import freeze_startup_objects
+
     app = current_app._get_current_object()
+    freeze_startup_objects()
     worker = None
     if app.config["IFM"].worker_thread:
         from ifm_api.changes.worker import start_thread
@@ -271,8 +274,10 @@ def worker_command(once: bool, poll: float) -> None:
     import signal
 
     from ifm_api.changes.worker import Worker
+    from ifm_api.serving import freeze_startup_objects
 
     worker = Worker(current_app._get_current_object(), poll=poll)  # type: ignore[attr-defined]
+    freeze_startup_objects()
     if once:
         click.echo(f"sent {worker.run_once()} deliveries")
         return

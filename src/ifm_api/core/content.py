@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -438,6 +439,13 @@ def display_date(value: date | datetime | None, lang: str) -> str | None:
     if value is None:
         return None
     day = value.astimezone(local_zone()).date() if isinstance(value, datetime) else value
+    return _long_date(day, lang)
+
+
+@lru_cache(maxsize=8192)
+def _long_date(day: date, lang: str) -> str:
+    """babel's long date, remembered: babel parses the locale on every call, and a write
+    that re-renders hundreds of items formats the same few days again and again."""
     return format_date(day, format="long", locale=lang)
 
 

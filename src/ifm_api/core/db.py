@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, MetaData, create_engine, event, func, insert, select
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -149,3 +149,23 @@ def transaction() -> Iterator[Session]:
         raise
     for callback in s.info.pop(AFTER_COMMIT, []):
         callback()
+
+
+def insert_rows(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> list[int]:
+    """Insert ``rows`` into ``model``'s table in one batch; their new ids, in order.
+
+    On PostgreSQL one batched ``INSERT … RETURNING`` does it. SQLite cannot tie returned
+    ids to parameter sets, so SQLAlchemy would send one INSERT per row; there, where the
+    write transaction is the only writer, the ids are given: the next ones after the largest.
+    """
+    if not rows:
+        return []
+    table = model.__table__
+    key = table.primary_key.columns.values()[0]
+    if session.get_bind().dialect.name != "sqlite":
+        stmt = insert(table).returning(key, sort_by_parameter_order=True)
+        return list(session.scalars(stmt, rows))
+    start = session.scalar(select(func.coalesce(func.max(key), 0))) or 0
+    ids = list(range(start + 1, start + 1 + len(rows)))
+    session.execute(insert(table), [{**row, key.name: i} for row, i in zip(rows, ids, strict=True)])
+    return ids

@@ -11,6 +11,7 @@ item is edited or republished.
 from __future__ import annotations
 
 import html
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
@@ -336,7 +337,7 @@ def _generator(feed: Feed, fmt: FeedFormat) -> FeedGenerator:
     return fg
 
 
-def _add_entry(fg: FeedGenerator, entry: Entry, fmt: FeedFormat) -> None:
+def _add_entry(fg: FeedGenerator, entry: Entry, fmt: FeedFormat) -> FeedEntry:
     fe = fg.add_entry(_Entry(), order="append")
     fe.id(entry.id)
     fe.guid(entry.id, permalink=False)
@@ -357,7 +358,7 @@ def _add_entry(fg: FeedGenerator, entry: Entry, fmt: FeedFormat) -> None:
         first = first or next(iter(entry.enclosures), None)
         if first is not None:
             fe.enclosure(first.url, str(first.length), first.type)
-        return
+        return fe
     fe.author([{"name": name} for name in entry.authors] or None)
     for enclosure in entry.enclosures:
         fe.link(
@@ -368,6 +369,7 @@ def _add_entry(fg: FeedGenerator, entry: Entry, fmt: FeedFormat) -> None:
             hreflang=enclosure.lang,
             title=enclosure.title,
         )
+    return fe
 
 
 # Where entries go in feedgen's documents: each entry starts with its element, and the
@@ -398,11 +400,26 @@ def _entry_text(entry: Entry, fmt: FeedFormat) -> str:
     """One entry as it appears inside a feed of ``fmt`` (feedgen's own serialization)."""
     if fmt == "json":
         return orjson.dumps(_json_item(entry)).decode()
-    fg = _generator(_SCRATCH, fmt)
-    _add_entry(fg, entry, fmt)
-    xml = _xml(fg, fmt)
+    fg = _scratch_generator(fmt)
+    fe = _add_entry(fg, entry, fmt)
+    try:
+        xml = _xml(fg, fmt)
+    finally:
+        fg.remove_entry(fe)
     start = xml.index(ENTRY_START[fmt])
     return xml[start : len(xml) - len(DOCUMENT_END[fmt])].decode()
+
+
+_SCRATCH_GENERATORS = threading.local()
+
+
+def _scratch_generator(fmt: FeedFormat) -> FeedGenerator:
+    """A head without entries to render one entry under, made once per thread and format
+    (writes re-render hundreds of entries at a time)."""
+    made: dict[FeedFormat, FeedGenerator] = _SCRATCH_GENERATORS.__dict__.setdefault("made", {})
+    if fmt not in made:
+        made[fmt] = _generator(_SCRATCH, fmt)
+    return made[fmt]
 
 
 def render_xml(feed: Feed, fmt: Literal["rss", "atom"]) -> bytes:

@@ -395,10 +395,7 @@ def _scratch(session: Session) -> Session:
 def _insert(session: Session, rows: list[tuple[dict[str, Any], list[dict[str, Any]]]]) -> None:
     if not rows:
         return
-    ids = session.scalars(
-        insert(PublicItem).returning(PublicItem.id, sort_by_parameter_order=True),
-        [values for values, _links in rows],
-    ).all()
+    ids = db.insert_rows(session, PublicItem, [values for values, _links in rows])
     index_rows(session, ids, [values for values, _links in rows])
     _insert_feed_entries(session, ids, [values for values, _links in rows])
     links = [
