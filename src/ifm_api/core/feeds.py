@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import threading
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
@@ -291,8 +292,17 @@ def read_feed(spec: ResourceSpec, ctx: ReadContext, *, fmt: FeedFormat, limit: i
                 document_changed_at(spec.type, ctx.lang) or EPOCH,
             ]
         ),
-        entries=[text.replace(API_ROOT, root) for text, _updated in rows],
+        entries=[unpack_entry(stored).replace(API_ROOT, root) for stored, _updated in rows],
     )
+
+
+def pack_entry(text: str) -> bytes:
+    """A feed entry as stored in the read model."""
+    return zlib.compress(text.encode(), 6)
+
+
+def unpack_entry(stored: bytes) -> str:
+    return zlib.decompress(stored).decode()
 
 
 def _escaped_root(api_root: str, fmt: FeedFormat) -> str:

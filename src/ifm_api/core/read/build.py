@@ -36,7 +36,7 @@ from ifm_api.core.content import (
     render_rows,
 )
 from ifm_api.core.db import utcnow
-from ifm_api.core.feeds import entry_texts, feed_types
+from ifm_api.core.feeds import entry_texts, feed_types, pack_entry, unpack_entry
 from ifm_api.core.i18n import ALL, supported_languages
 from ifm_api.core.models import LIVE, ContentEntity, ContentLink
 from ifm_api.core.read.counts import check_counts, recount
@@ -421,7 +421,9 @@ def _insert_feed_entries(
             continue
         item = orjson.loads(values["doc"].replace(API_ROOT, ROOT_TOKEN))
         texts, updated = entry_texts(key, values["lang"], item, values["own_from"], site_url)
-        stored = {fmt: text.replace(ROOT_TOKEN, API_ROOT) for fmt, text in texts.items()}
+        stored = {
+            fmt: pack_entry(text.replace(ROOT_TOKEN, API_ROOT)) for fmt, text in texts.items()
+        }
         entries.append({"item_id": item_id, "updated": updated, **stored})
     if entries:
         session.execute(insert(PublicFeedEntry), entries)
@@ -646,7 +648,7 @@ def check_feed_entries(session: Session, now: datetime) -> list[str]:
         except (KeyError, TypeError, ValueError):  # a broken document: reported by `check`
             continue
         expected = {fmt: text.replace(ROOT_TOKEN, API_ROOT) for fmt, text in texts.items()}
-        stored = {"rss": row.rss, "atom": row.atom, "json": row.json}
+        stored = {fmt: unpack_entry(getattr(row, fmt)) for fmt in ("rss", "atom", "json")}
         if row.item_id is None:
             problems.append(f"item {row.entity_id}: missing feed entry ({row.lang})")
         elif stored != expected or row.updated != updated:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ifm_api.core.db import Base
@@ -120,9 +120,9 @@ class PublicFeedEntry(Base):
         ForeignKey("public_items.id", ondelete="CASCADE"), primary_key=True
     )
     updated: Mapped[datetime]
-    rss: Mapped[str] = mapped_column(Text)
-    atom: Mapped[str] = mapped_column(Text)
-    json: Mapped[str] = mapped_column(Text)
+    rss: Mapped[bytes] = mapped_column(LargeBinary)
+    atom: Mapped[bytes] = mapped_column(LargeBinary)
+    json: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class PublicCount(Base):

@@ -181,7 +181,7 @@ def find_by_slug(spec: ResourceSpec, ctx: ReadContext, slug: str) -> SlugMatch |
 
 def feed_rows(
     spec: ResourceSpec, ctx: ReadContext, fmt: str, limit: int
-) -> list[tuple[str, datetime]]:
+) -> list[tuple[bytes, datetime]]:
     """The stored ``fmt`` entries (and their ``updated``) of the newest ``limit`` items with
     a public translation in ``ctx.lang`` (no fallback of the item)."""
     stmt = prebuilt(
