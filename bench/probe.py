@@ -129,12 +129,41 @@ def cmd_rotation(app: Flask, args: argparse.Namespace) -> None:
         for page in range(1, pages + 1):
             print(f"{LIST}&page={page}")
         return
+    if args.kind == "crawl":
+        for path in crawl_paths(app):
+            print(path)
+        return
     model = REGISTRY["news"].model
     with app.app_context():
         ids = list(db.session().scalars(select(model.entity_id).where(model.state == "live")))
     random.Random(1).shuffle(ids)
     for entity_id in ids:
         print(f"/api/v1/news/{entity_id}?lang=de")
+
+
+def crawl_paths(app: Flask) -> list[str]:
+    """What a static-site build fetches, once each, in a fixed shuffled order: every public
+    item's detail in German and English, and every page of every list in both languages
+    (20 per page, as the list cells)."""
+    from sqlalchemy import select
+
+    from ifm_api.core.content import REGISTRY
+
+    client = app.test_client()
+    paths = []
+    with app.app_context():
+        for spec in REGISTRY.values():
+            model = spec.model
+            ids = db.session().scalars(select(model.entity_id).where(model.state == "live"))
+            paths += [
+                f"/api/v1/{spec.segment}/{i}?lang={lang}" for i in ids for lang in ("de", "en")
+            ]
+            for lang in ("de", "en"):
+                first = f"/api/v1/{spec.segment}?lang={lang}&page_size=20"
+                pages = client.get(first).get_json()["meta"]["pages"]
+                paths += [f"{first}&page={page}" for page in range(1, pages + 1)]
+    random.Random(2).shuffle(paths)
+    return paths
 
 
 def cmd_queries(app: Flask, args: argparse.Namespace) -> None:
@@ -317,7 +346,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "command", choices=("paths", "queries", "rotation", "profile", "sample", "versions")
     )
-    parser.add_argument("--kind", choices=("list", "detail"), default="list", help="rotation")
+    parser.add_argument(
+        "--kind", choices=("list", "detail", "crawl"), default="list", help="rotation"
+    )
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"), required=False)
     parser.add_argument("--base-url", default="http://localhost/")
     parser.add_argument("--label", default="product")

@@ -102,6 +102,48 @@ worker_rss() {  # worker_rss CELL PHASE: one MEM line per gunicorn worker (VmRSS
   done | tee -a "$RAW"
 }
 
+static_build() {  # static_build LABEL N URL: every detail (de, en) and list page, each URL once
+  # (a rotating wrk run over the shuffled list; build time = URLs / req/s). The peer's same crawl
+  # when its seeded database of this size is there (PEERS=1 seeds it).
+  local label="$1" n="$2" url="$3" crawl="$RUN/paths-$2-crawl.txt"
+  "$PY" "$HERE/probe.py" rotation --kind crawl --database-url "$url" > "$crawl"
+  echo "CRAWL name=$label static build urls=$(wc -l < "$crawl")" | tee -a "$RAW"
+  WRK_SCRIPT="$HERE/wrk-rotate.lua" WRK_PATHS="$crawl" \
+    measure "$label static build" "$B" "$(head -1 "$crawl")" "$PIDF"
+}
+
+wagtail_static_build() {  # wagtail_static_build N: the same crawl against the peer, if seeded
+  local n="$1" wt="${PEERS_WORKDIR:-$HOME/.cache/ifm-peers}/peers/wagtail" port=18081
+  local crawl="$RUN/paths-$n-wagtail-crawl.txt" pidf="$RUN/wagtail.pid"
+  [ -f "$wt/db-$n.sqlite3" ] && [ -x "$wt/.venv/bin/gunicorn" ] || return 0
+  port_free "$port" || { echo "# wagtail static build skipped: port $port in use" | tee -a "$RAW"; return 0; }
+  "$PY" "$HERE/wagtail_crawl.py" "$wt/db-$n.sqlite3" > "$crawl"
+  (cd "$wt" && exec ./serve.sh "$port" "db-$n.sqlite3" "$pidf") > "$RUN/wagtail-crawl-$n.log" 2>&1 &
+  for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port$(head -1 "$crawl")" && break; sleep 0.3; done
+  echo "CRAWL name=wagtail N=$n static build urls=$(wc -l < "$crawl")" | tee -a "$RAW"
+  WRK_SCRIPT="$HERE/wrk-rotate.lua" WRK_PATHS="$crawl" \
+    measure "wagtail N=$n static build" "http://127.0.0.1:$port" "$(head -1 "$crawl")" "$pidf"
+  kill -TERM "$(cat "$pidf")" 2>/dev/null || true
+  for _ in $(seq 50); do port_free "$port" && break; sleep 0.2; done
+}
+
+while_writing() {  # while_writing LABEL URL: list p1 and rotating details while an editor
+  # PATCHes and publishes one item per second (bench/editor.py, which also checks that a read
+  # after each write's 2xx shows it: its EDITOR line)
+  local label="$1" url="$2" secs
+  secs=$(( WARMUP * 2 + RUNS * DURATION * 2 + (LAT_CONNS > 0 ? RUNS * LAT_DURATION * 2 : 0) + 10 ))
+  IFM_MEDIA_ROOT="$RUN/media" "$PY" "$HERE/editor.py" --database-url "$url" --base "$B" \
+    --seconds "$secs" --label "$label while writing" > "$RUN/editor.out" 2>"$RUN/editor.err" &
+  local editor=$!
+  sleep 2
+  measure "$label list p1 while writing" "$B" "${paths[0]}" "$PIDF"
+  WRK_SCRIPT="$HERE/wrk-rotate.lua" WRK_PATHS="$RUN/paths-$N-detail.txt" \
+    measure "$label detail rotating while writing" "$B" "$(head -1 "$RUN/paths-$N-detail.txt")" "$PIDF"
+  kill -TERM "$editor" 2>/dev/null || true
+  wait "$editor" 2>/dev/null || true
+  grep '^EDITOR ' "$RUN/editor.out" | tee -a "$RAW" || echo "# editor: no result ($(tail -1 "$RUN/editor.err"))" | tee -a "$RAW"
+}
+
 PEERS_RAW="$HERE/peers-recorded.txt"
 if [ "${PEERS:-0}" = 1 ]; then
   peer_sizes="$(for n in $SIZES; do [ "$n" -le 20000 ] && printf '%s ' "$n"; done)"
@@ -165,10 +207,13 @@ for N in $SIZES; do
         WRK_SCRIPT="$HERE/wrk-rotate.lua" WRK_PATHS="$RUN/paths-$N-$kind.txt" \
           measure "$label $kind rotating" "$B" "$(head -1 "$RUN/paths-$N-$kind.txt")" "$PIDF"
       done
+      static_build "$label" "$N" "$url"
+      while_writing "$label" "$url"
     fi
     worker_rss "$label" end
     stop_server
   done
+  if [ "$ROTATE" = 1 ] && [ -z "${ONLY:-}" ]; then wagtail_static_build "$N"; fi
 done
 
 print_table "$RAW"
