@@ -90,12 +90,26 @@ def _order(spec: ResourceSpec, sort: str | None) -> list[Any]:
     return [*spec.read.sorts[key](), direction]
 
 
-def _page_statements(spec: ResourceSpec, mode: str, sort: str) -> tuple[Any, Any]:
-    """(count, page) of an unfiltered list: the shape nearly every list read has."""
+def _page_statements(spec: ResourceSpec, mode: str, sort: str) -> tuple[Any, Any, Any]:
+    """(count, page, page by ids) of a list: the shape nearly every list read has.
+
+    ``page by ids`` is the unfiltered page: its ``OFFSET`` walks only the list's covering
+    index (the ids), and the stored rows are read for the page alone, so a deep page skips
+    index entries, not rows. Filters extend ``page`` (they must run before the offset).
+    """
+    order = _order(spec, sort)
     base = select(*_columns()).where(P.type == spec.type, *_visible(mode))
     count = base.with_only_columns(func.count(P.id))
-    page = base.order_by(*_order(spec, sort)).limit(bindparam("limit")).offset(bindparam("offset"))
-    return count, page
+    page = base.order_by(*order).limit(bindparam("limit")).offset(bindparam("offset"))
+    ids = (
+        select(P.id)
+        .where(P.type == spec.type, *_visible(mode))
+        .order_by(*order)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+    by_ids = select(*_columns()).where(P.id.in_(ids.scalar_subquery())).order_by(*order)
+    return count, page, by_ids
 
 
 def list_rows(
@@ -110,7 +124,7 @@ def list_rows(
     """One page of stored rows and the total: the stored count (or, filtered, a count of the
     range) and one range over the read model."""
     mode, key = _mode(ctx), sort or spec.default_sort
-    count, ranged = prebuilt(
+    count, ranged, by_ids = prebuilt(
         ("page", spec.key, mode, key), lambda: _page_statements(spec, mode, key)
     )
     values = {"lang": ctx.lang, "now": ctx.now}
@@ -119,6 +133,7 @@ def list_rows(
     if filtered is count:  # no filter applies: the stored total
         stored = prebuilt(("total",), stored_total_statement)
         total = _run(stored, type=spec.type, mode=mode, **values).scalar()
+        ranged = by_ids
     else:
         ranged = spec.read.filters(ranged, filters, ctx)  # type: ignore[misc]
     if total is None:
