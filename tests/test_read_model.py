@@ -415,6 +415,24 @@ def test_person_rename_shows_in_every_item_that_embeds_them(
     assert problems(app) == []
 
 
+def test_a_rename_writes_the_read_model_rows_of_its_dependants_in_one_batch(
+    app: Flask, make_item, count_queries
+):
+    """However many items embed a person, their new read-model rows are one INSERT (SQLite
+    included, where ordered RETURNING would mean one INSERT per row)."""
+
+    def inserts_for_rename(embedding: int, family_name: str) -> int:
+        someone = person(make_item, "Berta", family_name)
+        for n in range(embedding):
+            news(make_item, de=f"{family_name} {n}", people=[someone])
+        with count_queries() as counter:
+            edit_and_publish(app, "people", someone, {"family_name": f"{family_name} neu"})
+        return sum(s.startswith("INSERT INTO public_items ") for s in counter.statements)
+
+    assert inserts_for_rename(2, "Zwei") == inserts_for_rename(7, "Sieben")
+    assert problems(app) == []
+
+
 def test_scheduled_item_appears_on_time_with_no_write(app: Flask, client: FlaskClient, make_item):
     news(make_item, de="Schon da")
     soon = utcnow() + timedelta(seconds=5)  # room for the writes below on a busy machine
@@ -462,6 +480,42 @@ def test_readmodel_check_finds_a_difference_and_rebuild_repairs_it(
     assert result.exit_code == 0, result.output
     assert runner.invoke(main, ["readmodel", "check"]).exit_code == 0
     assert client.get(f"/api/v1/news/{item}").get_json()["title"] == "Richtig"
+
+
+def test_feeds_serve_the_entries_stored_at_write_time_and_check_compares_them(
+    app: Flask, client: FlaskClient, make_item
+):
+    import feedparser
+    from sqlalchemy import select, update
+
+    from ifm_api.core.feeds import pack_entry, unpack_entry
+    from ifm_api.core.read.model import PublicFeedEntry, PublicItem
+
+    item = news(make_item, de="Gespeichert", en="Stored")
+    runner = app.test_cli_runner()
+    with app.app_context(), db.transaction() as session:
+        rows = session.execute(
+            select(PublicFeedEntry.item_id, PublicFeedEntry.rss, PublicItem.lang)
+            .join(PublicItem, PublicItem.id == PublicFeedEntry.item_id)
+            .where(PublicItem.entity_id == item)
+        ).all()
+        assert sorted(lang for _id, _rss, lang in rows) == ["de", "en"]  # own languages only
+        german = next((row_id, rss) for row_id, rss, lang in rows if lang == "de")
+        tampered = unpack_entry(german[1]).replace("Gespeichert", "Manipuliert")
+        session.execute(
+            update(PublicFeedEntry)
+            .where(PublicFeedEntry.item_id == german[0])
+            .values(rss=pack_entry(tampered))
+        )
+    feed = feedparser.parse(client.get("/feeds/news.rss?lang=de").data)
+    assert [entry.title for entry in feed.entries] == ["Manipuliert"]  # read as stored
+    result = runner.invoke(main, ["readmodel", "check"])
+    assert result.exit_code == 1
+    assert f"item {item}: stale feed entry (de)" in result.output
+    assert runner.invoke(main, ["readmodel", "rebuild"]).exit_code == 0
+    assert runner.invoke(main, ["readmodel", "check"]).exit_code == 0
+    feed = feedparser.parse(client.get("/feeds/news.rss?lang=de").data)
+    assert [entry.title for entry in feed.entries] == ["Gespeichert"]
 
 
 @pytest.mark.parametrize("resource", ["people", "research_areas"])
