@@ -59,6 +59,16 @@ def test_public_read_with_matching_etag_is_304_with_same_headers(
             assert again.headers.get(name) == first.headers[name], (path, name)
 
 
+def test_a_list_revalidation_answers_without_building_its_links(client: FlaskClient):
+    """Pagination and feed links are representation metadata a 304 need not repeat."""
+    first = client.get("/api/v1/news?page_size=1")
+    assert 'rel="first"' in first.headers["Link"]
+    again = client.get("/api/v1/news?page_size=1", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    assert again.headers["ETag"] == first.headers["ETag"]
+    assert "Link" not in again.headers
+
+
 @pytest.mark.parametrize("variant", ["", "?fallback=true"])
 def test_public_read_with_weak_or_listed_etag_is_304(
     client: FlaskClient, paths: list[str], variant: str

@@ -173,23 +173,28 @@ def stored_json_response(
     *,
     etag_source: str,
     content_language: str | None = None,
-    links: Sequence[str] = (),
+    links: Callable[[], Sequence[str]] | Sequence[str] = (),
     vary: Sequence[str] = (),
 ) -> Response:
-    """A public read whose ETag is known before its body: ``304`` without building it."""
+    """A public read whose ETag is known before its body: ``304`` without building it.
+
+    ``links`` may be given as a function: a ``304`` then skips them (``Link`` is not among
+    the headers a 304 must repeat, RFC 9110 15.4.5).
+    """
     common: dict[str, str] = {
         "Cache-Control": cache_control(public=True),
         "Vary": ", ".join(["Accept-Language", *vary]),
     }
     if content_language:
         common["Content-Language"] = content_language
-    if links:
-        common["Link"] = ", ".join(links)
     etag = blp._generate_etag(etag_source)
     g.ifm_not_modified_headers = {"ETag": f'"{etag}"', **common}
     if request.if_none_match.contains_weak(etag):
         raise NotModified()
     blp.set_etag(etag_source)
+    found = links() if callable(links) else links
+    if found:
+        common["Link"] = ", ".join(found)
     response = Response(build(), status=200, mimetype=JSON)
     response.headers.update(common)
     return response

@@ -308,7 +308,7 @@ def content_blueprint(
             build,
             etag_source=etag,
             content_language=content_language(ctx),
-            links=[*pagination_links(page, pages), *feed_links(spec, ctx.lang)],
+            links=lambda: [*pagination_links(page, pages), *feed_links(spec, ctx.lang)],
         )
 
     def _public_detail(ctx: ReadContext, entity_id: int) -> Any:
