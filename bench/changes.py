@@ -11,6 +11,7 @@ e.g. an empty PostgreSQL database). The receiver is a thread on 127.0.0.1.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
 import statistics
 import subprocess
@@ -115,20 +116,29 @@ def latency(receiver: Receiver, count: int, label: str) -> None:
     print(f"publish -> webhook received, {label}: {percentiles(times)} ({count} publishes)")
 
 
-def write_overhead(ids: list[int], rounds: int) -> None:
+def write_overhead(ids: list[int], rounds: int, profile: str | None = None) -> None:
     """Edit+publish with and without the change log and outbox, interleaved."""
     on: list[float] = []
     off: list[float] = []
+    for n in range(5):  # warm-up: statement caches, the first webhook read
+        edit_and_publish(ids[n % len(ids)], f"warm {n}")
+    profiler = cProfile.Profile() if profile else None
     for n in range(rounds):
         for enabled in (n % 2 == 0, n % 2 == 1):
             if not enabled:
                 build.REFRESHED.remove(feed.record)
             try:
+                if profiler and enabled:
+                    profiler.enable()
                 took = edit_and_publish(ids[n % len(ids)], f"{n}-{enabled}")
+                if profiler and enabled:
+                    profiler.disable()
             finally:
                 if not enabled:
                     build.REFRESHED.append(feed.record)
             (on if enabled else off).append(took)
+    if profiler and profile:
+        profiler.dump_stats(profile)
     with_feed, without = statistics.median(on), statistics.median(off)
     print(
         f"edit+publish of one news item: {without * 1000:.1f} ms without the change log and "
@@ -172,7 +182,14 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=300)
     parser.add_argument("--publishes", type=int, default=40)
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--rounds", type=int, default=30, help="edit+publish pairs")
+    parser.add_argument(
+        "--only", choices=["write", "feed", "latency"], action="append",
+        help="run only these parts (repeatable; default: all)",
+    )  # fmt: skip
+    parser.add_argument("--profile", help="write a cProfile of the writes with the feed here")
     args = parser.parse_args()
+    parts = set(args.only or ["write", "feed", "latency"])
     with tempfile.TemporaryDirectory() as tmp:
         url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp}/bench.sqlite3"
         env = {
@@ -186,8 +203,12 @@ def main() -> None:
             with db.transaction():
                 webhooks.create_webhook({"url": receiver.url}, author="bench")
             ids = [publish_new(f"Nachricht {n}")[0] for n in range(args.items)]
-            write_overhead(ids, rounds=30)
-        feed_rate(app, args.seconds)
+            if "write" in parts:
+                write_overhead(ids, rounds=args.rounds, profile=args.profile)
+        if "feed" in parts:
+            feed_rate(app, args.seconds)
+        if "latency" not in parts:
+            return
         with app.app_context(), db.transaction() as session:
             session.execute(delete(WebhookDelivery))  # the backlog of the runs above
         worker, thread = start_thread(app)

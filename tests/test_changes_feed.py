@@ -382,3 +382,54 @@ def test_rebuild_logs_what_a_new_setting_changed_and_nothing_else(
     changes, _ = follow(client, since)
     assert summary(changes) == [("news", item, "de", "updated"), ("news", item, "en", "updated")]
     assert changes[0]["item"]["web_url"].startswith("https://neu.ifm.example/")
+
+
+def test_language_versions_are_published_and_unpublished_on_their_own(
+    client: FlaskClient, make_item, token: Callable[..., dict[str, str]]
+):
+    """English taken down while German stays is ``unpublished`` in ``lang=en`` (the former
+    slug; ``item`` and ``served_lang`` say that English reads show the German version now);
+    English published again, now or scheduled, is ``published`` there; a slug change is
+    ``updated`` with the former slug."""
+    editor = token("editor")
+    item = news(
+        make_item, de={"title": "Hallo", "slug": "hallo"}, en={"title": "Hello", "slug": "hello"}
+    )
+    since = cursor(client)
+
+    entries: dict[str, dict[str, Any]] = {}
+
+    def step(action: str, **body: Any) -> dict[str, tuple[Any, ...]]:
+        nonlocal since
+        if action:
+            response = client.post(f"/api/v1/news/{item}/{action}", json=body, headers=editor)
+            assert response.status_code == 200, response.get_json()
+        changes, since = follow(client, since)
+        entries.clear()
+        entries.update({c["lang"]: c for c in changes})
+        assert len(entries) == len(changes)
+        return {
+            c["lang"]: (c["change"], c["slug"], c["former_slug"], c["served_lang"]) for c in changes
+        }
+
+    unpublished = step("unpublish", languages=["en"])
+    assert unpublished["en"] == ("unpublished", "hallo", "hello", "de")
+    assert unpublished["de"][0] == "updated"
+    assert entries["en"]["item"] == client.get(f"/api/v1/news/{item}?lang=en").get_json()
+    assert entries["en"]["item"]["lang"] == "de"
+    assert client.get("/api/v1/news/slug/hello?lang=en").status_code == 404
+    assert step("publish", languages=["en"])["en"] == ("published", "hello", "hallo", "en")
+    etag = client.get(f"/api/v1/news/{item}?lang=all&version=draft", headers=editor).headers["ETag"]
+    response = client.patch(
+        f"/api/v1/news/{item}",
+        json={"translations": {"de": {"slug": "hallo-neu"}}},
+        headers={**editor, "If-Match": etag},
+    )
+    assert response.status_code == 200
+    assert step("publish", languages=["de"])["de"] == ("updated", "hallo-neu", "hallo", "de")
+    assert step("unpublish", languages=["en"])["en"][0] == "unpublished"
+    soon = utcnow() + timedelta(seconds=3)
+    assert step("publish", languages=["en"], publish_at=soon.isoformat())["en"][0] == "updated"
+    time.sleep(max(0.0, (soon - utcnow()).total_seconds()) + 0.2)
+    assert step("")["en"] == ("published", "hello", "hallo-neu", "en")
+    assert entries["en"]["item"]["title"] == "Hello"

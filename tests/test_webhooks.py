@@ -403,3 +403,81 @@ def test_metrics_show_the_outbox_backlog(
     }
     assert values["ifm_webhook_deliveries_pending"] == 1
     assert values["ifm_webhook_deliveries_failed"] == 0
+
+
+# --- language versions ---------------------------------------------------------------------
+
+
+def test_language_versions_have_their_own_events(
+    app: Flask, client: FlaskClient, admin, token, receiver: Receiver, make_item
+):
+    """English taken down while German stays: an item.unpublished naming English (its former
+    slug, no URL) and an item.updated for German; English published again, now or at a
+    scheduled time, is an item.published for English; a slug change an item.updated with
+    the former slug. Every delivery verifies."""
+    editor = token("editor")
+    hook = create(client, admin, receiver.url)
+    item = news(
+        make_item, de={"title": "Hallo", "slug": "hallo"}, en={"title": "Hello", "slug": "hello"}
+    )
+    seen = 0
+
+    def events(*, wait_for: int = 1) -> dict[str, dict[str, Any]]:
+        nonlocal seen
+        run_worker(app)
+        received = receiver.wait_for(seen + wait_for)[seen:]
+        seen += len(received)
+        bodies = [verified(hook["secret"], r) for r in received]
+        assert all(b["data"]["id"] == item for b in bodies)
+        by_type = {b["type"]: b["data"] for b in bodies}
+        assert len(by_type) == len(bodies)  # one event per action
+        return by_type
+
+    assert events()["item.published"]["languages"] == ["de", "en"]
+
+    def post(action: str, **body: Any) -> None:
+        response = client.post(f"/api/v1/news/{item}/{action}", json=body, headers=editor)
+        assert response.status_code == 200, response.get_json()
+
+    post("unpublish", languages=["en"])
+    got = events(wait_for=2)
+    assert set(got) == {"item.unpublished", "item.updated"}
+    gone = got["item.unpublished"]
+    assert gone["languages"] == ["en"]
+    assert gone["slugs"] == {"en": None} and gone["former_slugs"] == {"en": "hello"}
+    assert gone["urls"] == {"en": None} and f"news:{item}:en" in gone["tags"]
+    assert got["item.updated"]["languages"] == ["de"]
+    assert client.get("/api/v1/news/slug/hello?lang=en").status_code == 404
+    assert client.get(f"/api/v1/news/{item}?lang=en").get_json()["lang"] == "de"  # fallback
+
+    post("publish", languages=["en"])
+    got = events(wait_for=2)
+    back = got["item.published"]
+    assert back["languages"] == ["en"] and back["slugs"] == {"en": "hello"}
+    assert back["urls"]["en"].endswith("/en/news/hello")
+    assert got["item.updated"]["languages"] == ["de"]
+
+    etag = client.get(f"/api/v1/news/{item}?lang=all&version=draft", headers=editor).headers["ETag"]
+    response = client.patch(
+        f"/api/v1/news/{item}",
+        json={"translations": {"de": {"slug": "hallo-neu"}}},
+        headers={**editor, "If-Match": etag},
+    )
+    assert response.status_code == 200
+    post("publish", languages=["de"])
+    updated = events()["item.updated"]
+    assert "de" in updated["languages"]
+    assert updated["slugs"]["de"] == "hallo-neu" and updated["former_slugs"]["de"] == "hallo"
+    assert updated["urls"]["de"].endswith("/de/news/hallo-neu")
+
+    post("unpublish", languages=["en"])
+    assert events(wait_for=2)["item.unpublished"]["languages"] == ["en"]
+    soon = utcnow() + timedelta(seconds=3)
+    post("publish", languages=["en"], publish_at=soon.isoformat())
+    assert "item.published" not in events()  # scheduling changes the fallback's dates only
+    time.sleep(max(0.0, (soon - utcnow()).total_seconds()) + 0.2)
+    run_worker(app)
+    got = events(wait_for=2)
+    assert got["item.published"]["languages"] == ["en"]
+    assert got["item.published"]["slugs"] == {"en": "hello"}
+    assert receiver.requests[-1].at >= soon.timestamp()

@@ -25,6 +25,8 @@ from typing import Any
 import orjson
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ifm_api.changes.models import ChangeFeedState, ChangeRecord, ScheduledChange, ToldState
@@ -65,11 +67,14 @@ class CursorExpired(ApiError):
 
 @dataclass(frozen=True)
 class Version:
-    """One public version of an item in one read language."""
+    """One public version of an item in one read language: ``served`` is the language it
+    shows (the read language's own translation, or a fallback; None: not known)."""
 
     etag: str
     slug: str | None
     doc: str
+    served: str | None = None
+    web_url: str | None = None  # the read model's, when the row has it (not for a fallback)
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,7 @@ def _entry(change: Change, spec: ResourceSpec) -> str:
         "change": change.action,
         "slug": change.new.slug if change.new else None,
         "former_slug": change.former_slug,
+        "served_lang": change.new.served if change.new else None,
         "occurred_at": _iso(change.at),
         "url": f"{build.ROOT_TOKEN}/{spec.segment}/{change.entity_id}?lang={change.lang}",
         "tags": stale_tags(change.type, change.entity_id, change.lang),
@@ -129,7 +135,9 @@ def _slug_of(row: dict[str, Any]) -> str | None:
 
 
 def _version(row: dict[str, Any] | None) -> Version | None:
-    return Version(row["etag"], _slug_of(row), row["doc"]) if row is not None else None
+    if row is None:
+        return None
+    return Version(row["etag"], _slug_of(row), row["doc"], row["served_lang"], row["web_url"])
 
 
 def _covering(spans: Sequence[dict[str, Any]], moment: datetime) -> dict[str, Any] | None:
@@ -140,19 +148,32 @@ def _covering(spans: Sequence[dict[str, Any]], moment: datetime) -> dict[str, An
     return None
 
 
-def _action(before: Any, after: Version | None) -> str | None:
-    before_etag = before.etag if before is not None else None
-    if before_etag == (after.etag if after else None):
+def _action(before: Version | None, after: Version | None, lang: str) -> str | None:
+    """What happened to the item's version in ``lang``.
+
+    ``published``: reads in ``lang`` show the item and did not, or show its own ``lang``
+    translation where they showed a fallback; ``unpublished``: they show it no more, or no
+    more in ``lang`` (a fallback now); ``updated``: the same language version changed.
+    """
+    if (before.etag if before else None) == (after.etag if after else None):
         return None
     if before is None:
         return "published"
-    return "updated" if after is not None else "unpublished"
+    if after is None:
+        return "unpublished"
+    if before.served == lang and after.served != lang:
+        return "unpublished"  # its own version went, a fallback shows instead
+    if before.served not in (None, lang) and after.served == lang:
+        return "published"  # its own version came, where a fallback showed
+    return "updated"
 
 
-def _former(before: Any, after: Version | None) -> str | None:
+def _former(before: Version | None, after: Version | None, action: str) -> str | None:
     if before is None or before.slug is None:
         return None
-    return before.slug if after is None or after.slug != before.slug else None
+    if after is None or action == "unpublished" or after.slug != before.slug:
+        return before.slug
+    return None
 
 
 def lock(session: Session) -> None:
@@ -168,11 +189,13 @@ def record(
     rows: list[dict[str, Any]],
 ) -> None:
     """The read model's refresh hook: log what changed for the public, schedule the rest."""
-    lock(session)
-    promote_due(session, now)
+    lock(session)  # a write holds it already: then no statement
     specs = _spec_of_type()
     type_of = {eid: REGISTRY[key].type for key, ids in refreshed.items() for eid in ids}
     ids = sorted(type_of)
+    due, waiting = _schedule_state(session, now, ids)
+    if due:
+        promote_due(session, now)
     if not ids:
         return
     languages = supported_languages()
@@ -181,8 +204,9 @@ def record(
         if row["lenient"] and row["lang"] in languages:
             spans[(row["entity_id"], row["lang"])].append(row)
     told = _told(session, ids)
-    for chunk in build._chunks(ids):
-        session.execute(delete(ScheduledChange).where(ScheduledChange.entity_id.in_(chunk)))
+    if waiting:
+        for chunk in build._chunks(ids):
+            session.execute(delete(ScheduledChange).where(ScheduledChange.entity_id.in_(chunk)))
     now_changes: list[Change] = []
     later: list[Change] = []
     for entity_id in ids:
@@ -190,17 +214,29 @@ def record(
             own = sorted(spans.get((entity_id, lang), []), key=lambda r: r["visible_from"])
             current = _version(_covering(own, now))
             before = told.get((entity_id, lang))
-            action = _action(before, current)
+            action = _action(before, current, lang)
             if action:
                 change = Change(
                     type_of[entity_id], entity_id, lang, action, now, current,
-                    _former(before, current),
+                    _former(before, current, action),
                 )  # fmt: skip
                 now_changes.append(change)
             later.extend(_scheduled(type_of[entity_id], entity_id, lang, own, current, now))
     _mark_deletions(session, now_changes)
-    append(session, now_changes, specs, told)
+    append(session, now_changes, specs)
     _schedule(session, later, specs)
+
+
+def _schedule_state(session: Session, now: datetime, ids: Sequence[int]) -> tuple[bool, bool]:
+    """In one statement: is a scheduled change due, and do ``ids`` have any waiting?"""
+    S = ScheduledChange
+    columns: list[Any] = [select(func.min(S.due_at)).scalar_subquery()]
+    small = 0 < len(ids) <= build.CHUNK
+    if small:
+        columns.append(select(S.id).where(S.entity_id.in_(list(ids))).exists())
+    row = session.execute(select(*columns)).one()
+    next_moment = _aware(row[0])
+    return next_moment is not None and next_moment <= now, bool(row[1]) if small else bool(ids)
 
 
 def _scheduled(
@@ -219,9 +255,9 @@ def _scheduled(
     previous = current
     for moment in moments:
         version = _version(_covering(spans, moment))
-        action = _action(previous, version)
+        action = _action(previous, version, lang)
         if action:
-            former = _former(previous, version)
+            former = _former(previous, version, action)
             out.append(Change(type_, entity_id, lang, action, moment, version, former))
         previous = version
     return out
@@ -229,7 +265,7 @@ def _scheduled(
 
 def _mark_deletions(session: Session, changes: list[Change]) -> None:
     """An item that is gone (deleted, softly or hard) is ``deleted``, not ``unpublished``."""
-    gone = {c.entity_id for c in changes if c.action == "unpublished"}
+    gone = {c.entity_id for c in changes if c.action == "unpublished" and c.new is None}
     if not gone:
         return
     alive = set(
@@ -240,7 +276,7 @@ def _mark_deletions(session: Session, changes: list[Change]) -> None:
         )
     )
     for index, change in enumerate(changes):
-        if change.action == "unpublished" and change.entity_id not in alive:
+        if change.action == "unpublished" and change.new is None and change.entity_id not in alive:
             changes[index] = Change(
                 change.type, change.entity_id, change.lang, "deleted", change.at, None,
                 change.former_slug,
@@ -251,57 +287,56 @@ def _told(session: Session, ids: Sequence[int]) -> dict[tuple[int, str], Version
     told: dict[tuple[int, str], Version] = {}
     for chunk in build._chunks(ids):
         rows = session.execute(
-            select(ToldState.entity_id, ToldState.lang, ToldState.etag, ToldState.slug).where(
-                ToldState.entity_id.in_(chunk)
-            )
-        )
-        for entity_id, lang, etag, slug in rows:
-            told[(entity_id, lang)] = Version(etag, slug, "")
+            select(
+                ToldState.entity_id, ToldState.lang, ToldState.etag, ToldState.slug,
+                ToldState.served_lang,
+            ).where(ToldState.entity_id.in_(chunk))
+        )  # fmt: skip
+        for entity_id, lang, etag, slug, served in rows:
+            told[(entity_id, lang)] = Version(etag, slug, "", served)
     return told
 
 
-def _update_told(
-    session: Session,
-    changes: Iterable[Change],
-    known: dict[tuple[int, str], Version] | None = None,
-) -> None:
+def _update_told(session: Session, changes: Iterable[Change]) -> None:
     """What the feed has told: the latest version per item and language, a removal none.
 
-    ``known``: what it had told of these items, when the caller has read it already."""
+    One upsert of what is shown now; a delete only for what is not shown any more."""
     latest: dict[tuple[int, str], Change] = {}
     for change in changes:
         latest[(change.entity_id, change.lang)] = change
-    entity_ids = sorted({entity_id for entity_id, _lang in latest})
-    if known is None:
-        known = _told(session, entity_ids)
-    wanted = set(entity_ids)
-    told = {key: (v.etag, v.slug) for key, v in known.items() if key[0] in wanted}
-    types = {}
+    gone: dict[str, list[int]] = defaultdict(list)
+    shown = []
     for (entity_id, lang), change in latest.items():
-        types[entity_id] = change.type
         if change.new is None:
-            told.pop((entity_id, lang), None)
+            gone[lang].append(entity_id)
         else:
-            told[(entity_id, lang)] = (change.new.etag, change.new.slug)
-    for chunk in build._chunks(entity_ids):
-        session.execute(delete(ToldState).where(ToldState.entity_id.in_(chunk)))
-    rows = [
-        {"entity_id": eid, "lang": lang, "type": types.get(eid, ""), "etag": etag, "slug": slug}
-        for (eid, lang), (etag, slug) in told.items()
-    ]
-    if rows:
-        session.execute(insert(ToldState), rows)
+            shown.append(
+                {
+                    "entity_id": entity_id,
+                    "lang": lang,
+                    "type": change.type,
+                    "etag": change.new.etag,
+                    "slug": change.new.slug,
+                    "served_lang": change.new.served,
+                }
+            )
+    T = ToldState
+    for lang, entity_ids in gone.items():
+        for chunk in build._chunks(entity_ids):
+            session.execute(delete(T).where(T.lang == lang, T.entity_id.in_(chunk)))
+    if shown:
+        upsert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+        stmt = upsert(T)
+        replaced = {name: stmt.excluded[name] for name in ("type", "etag", "slug", "served_lang")}
+        session.execute(
+            stmt.on_conflict_do_update(index_elements=["entity_id", "lang"], set_=replaced), shown
+        )
 
 
 APPENDED: list[Any] = []  # hooks (session, [(log id, change)]) run after every append
 
 
-def append(
-    session: Session,
-    changes: list[Change],
-    specs: dict[str, ResourceSpec],
-    known: dict[tuple[int, str], Version] | None = None,
-) -> None:
+def append(session: Session, changes: list[Change], specs: dict[str, ResourceSpec]) -> None:
     """Add changes to the log (the lock is held) and to what the feed has told."""
     if not changes:
         return
@@ -309,7 +344,7 @@ def append(
         insert(ChangeRecord).returning(ChangeRecord.id, sort_by_parameter_order=True),
         [{**_values(c, specs), "occurred_at": c.at} for c in changes],
     ).all()
-    _update_told(session, changes, known)
+    _update_told(session, changes)
     for hook in APPENDED:
         hook(session, list(zip(ids, changes, strict=True)))
 
@@ -324,6 +359,7 @@ def _schedule(session: Session, changes: list[Change], specs: dict[str, Resource
                     "due_at": c.at,
                     "etag": c.new.etag if c.new else None,
                     "slug": c.new.slug if c.new else None,
+                    "served_lang": c.new.served if c.new else None,
                 }
                 for c in changes
             ],
@@ -341,7 +377,11 @@ def promote_due(session: Session, now: datetime) -> int:
     ids = []
     for row in due:
         ids.append(row.id)
-        new = Version(row.etag, row.slug, row.doc) if row.etag and row.doc is not None else None
+        new = (
+            Version(row.etag, row.slug, row.doc, row.served_lang)
+            if row.etag and row.doc is not None
+            else None
+        )
         former = orjson.loads(row.entry.replace(API_ROOT, ""))["former_slug"]
         changes.append(
             Change(row.type, row.entity_id, row.lang, row.action, row.due_at, new, former)

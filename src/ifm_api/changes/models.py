@@ -55,13 +55,16 @@ class ScheduledChange(Base):
     action: Mapped[str] = mapped_column(String(16))
     etag: Mapped[str | None] = mapped_column(String(40))
     slug: Mapped[str | None] = mapped_column(String(200))
+    served_lang: Mapped[str | None] = mapped_column(String(16))
     tags: Mapped[str] = mapped_column(Text)
     entry: Mapped[str] = mapped_column(Text)
     doc: Mapped[str | None] = mapped_column(Text)
 
 
 class ToldState(Base):
-    """What the feed last said an item looks like in one language (public now)."""
+    """What the feed last said an item looks like in one language (public now), and which
+    language's version reads in that language showed (``served_lang``: its own or a
+    fallback; empty for rows from before this was kept)."""
 
     __tablename__ = "change_feed_items"
 
@@ -70,6 +73,7 @@ class ToldState(Base):
     type: Mapped[str] = mapped_column(String(32))
     etag: Mapped[str] = mapped_column(String(40))
     slug: Mapped[str | None] = mapped_column(String(200))
+    served_lang: Mapped[str | None] = mapped_column(String(16))
 
 
 class ChangeFeedState(Base):

@@ -21,13 +21,14 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from ifm_api.changes import guard
-from ifm_api.changes.feed import APPENDED, Change
+from ifm_api.changes.feed import APPENDED, Change, Version
 from ifm_api.changes.webhook_models import Webhook, WebhookDelivery
 from ifm_api.core import db
 from ifm_api.core.content import REGISTRY
 from ifm_api.core.db import utcnow
 from ifm_api.core.errors import DETAILS, NotFound, ValidationFailed
 from ifm_api.core.read.model import API_ROOT
+from ifm_api.core.read.tags import stale_tags
 from ifm_api.ops.metrics import register_gauge
 
 EVENTS = ("item.published", "item.updated", "item.unpublished", "item.deleted")
@@ -169,8 +170,19 @@ def _wants(hook: Webhook, event_type: str, item_type: str) -> bool:
     )
 
 
+def _web_url(version: Version, root: str) -> str | None:
+    if version.web_url is not None:
+        return version.web_url.replace(API_ROOT, root)
+    doc = orjson.loads(version.doc.replace(API_ROOT, root))  # a fallback: its own URL
+    return doc.get("web_url")
+
+
 def _events(changes: list[Change], root: str) -> list[dict[str, Any]]:
-    """One event per item and action: its languages, public and API URLs, stale tags."""
+    """One event per item and action: its languages, public and API URLs, stale tags.
+
+    A language version that went (``unpublished``, ``deleted``: also when reads in that
+    language now show a fallback) has no URL and no slug in its event, only its former
+    slug."""
     segments = {spec.type: spec.segment for spec in REGISTRY.values()}
     grouped: dict[tuple[str, int, str], list[Change]] = defaultdict(list)
     for change in changes:
@@ -178,14 +190,15 @@ def _events(changes: list[Change], root: str) -> list[dict[str, Any]]:
     events = []
     for (type_, entity_id, action), group in grouped.items():
         by_lang = {change.lang: change for change in group}
+        shown = action in ("published", "updated")
         urls: dict[str, str | None] = {}
+        slugs: dict[str, str | None] = {}
         for lang, change in by_lang.items():
-            doc = orjson.loads(change.new.doc.replace(API_ROOT, root)) if change.new else {}
-            urls[lang] = doc.get("web_url")
+            version = change.new if shown else None
+            urls[lang] = _web_url(version, root) if version else None
+            slugs[lang] = version.slug if version else None
         tags: list[str] = []
         for change in group:
-            from ifm_api.core.read.tags import stale_tags
-
             tags.extend(stale_tags(type_, entity_id, change.lang))
         data = {
             "type": type_,
@@ -195,7 +208,7 @@ def _events(changes: list[Change], root: str) -> list[dict[str, Any]]:
             "api_urls": {
                 lang: f"{root}/{segments[type_]}/{entity_id}?lang={lang}" for lang in by_lang
             },
-            "slugs": {lang: c.new.slug if c.new else None for lang, c in by_lang.items()},
+            "slugs": slugs,
             "former_slugs": {lang: c.former_slug for lang, c in by_lang.items()},
             "tags": list(dict.fromkeys(tags)),
         }

@@ -24,8 +24,21 @@ class ContentState(Base):
     version: Mapped[int] = mapped_column(default=1)
 
 
+_BUMPED = "ifm.version_bumped"  # the transaction that bumped (and so locked) the version
+
+
 def bump_version() -> None:
-    """Called inside every write transaction, just before commit."""
-    db.session().execute(
+    """Called inside every write transaction (first, to take the lock, and before commit).
+
+    Once per transaction: the first call bumps the version and takes its row lock, which is
+    held until the end; later calls in the same transaction would add a statement and
+    change nothing anyone outside can see.
+    """
+    session = db.session()
+    bumped = session.info.get(_BUMPED)
+    if bumped is not None and bumped is session.get_transaction():
+        return
+    session.execute(
         update(ContentState).where(ContentState.id == 1).values(version=ContentState.version + 1)
     )
+    session.info[_BUMPED] = session.get_transaction()
