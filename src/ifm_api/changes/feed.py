@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -89,6 +89,20 @@ class Change:
 
 
 # --- writing -------------------------------------------------------------------------------
+
+_STATEMENTS: dict[tuple[str, ...], Any] = {}
+
+
+def prebuilt(key: tuple[str, ...], make: Any) -> Any:
+    """A statement built once (bound values only): no building or cache-key walk per write."""
+    stmt = _STATEMENTS.get(key)
+    if stmt is None:
+        stmt = _STATEMENTS[key] = make()
+    return stmt
+
+
+def _ids() -> Any:
+    return bindparam("ids", expanding=True)
 
 
 def _spec_of_type() -> dict[str, ResourceSpec]:
@@ -205,8 +219,10 @@ def record(
             spans[(row["entity_id"], row["lang"])].append(row)
     told = _told(session, ids)
     if waiting:
+        S = ScheduledChange
+        stmt = prebuilt(("unschedule",), lambda: delete(S).where(S.entity_id.in_(_ids())))
         for chunk in build._chunks(ids):
-            session.execute(delete(ScheduledChange).where(ScheduledChange.entity_id.in_(chunk)))
+            session.execute(stmt, {"ids": chunk})
     now_changes: list[Change] = []
     later: list[Change] = []
     for entity_id in ids:
@@ -230,11 +246,16 @@ def record(
 def _schedule_state(session: Session, now: datetime, ids: Sequence[int]) -> tuple[bool, bool]:
     """In one statement: is a scheduled change due, and do ``ids`` have any waiting?"""
     S = ScheduledChange
-    columns: list[Any] = [select(func.min(S.due_at)).scalar_subquery()]
     small = 0 < len(ids) <= build.CHUNK
-    if small:
-        columns.append(select(S.id).where(S.entity_id.in_(list(ids))).exists())
-    row = session.execute(select(*columns)).one()
+
+    def make() -> Any:
+        columns: list[Any] = [select(func.min(S.due_at)).scalar_subquery()]
+        if small:
+            columns.append(select(S.id).where(S.entity_id.in_(_ids())).exists())
+        return select(*columns)
+
+    stmt = prebuilt(("schedule_state", str(small)), make)
+    row = session.execute(stmt, {"ids": list(ids)} if small else {}).one()
     next_moment = _aware(row[0])
     return next_moment is not None and next_moment <= now, bool(row[1]) if small else bool(ids)
 
@@ -285,14 +306,15 @@ def _mark_deletions(session: Session, changes: list[Change]) -> None:
 
 def _told(session: Session, ids: Sequence[int]) -> dict[tuple[int, str], Version]:
     told: dict[tuple[int, str], Version] = {}
+    T = ToldState
+    stmt = prebuilt(
+        ("told",),
+        lambda: select(T.entity_id, T.lang, T.etag, T.slug, T.served_lang).where(
+            T.entity_id.in_(_ids())
+        ),
+    )
     for chunk in build._chunks(ids):
-        rows = session.execute(
-            select(
-                ToldState.entity_id, ToldState.lang, ToldState.etag, ToldState.slug,
-                ToldState.served_lang,
-            ).where(ToldState.entity_id.in_(chunk))
-        )  # fmt: skip
-        for entity_id, lang, etag, slug, served in rows:
+        for entity_id, lang, etag, slug, served in session.execute(stmt, {"ids": chunk}):
             told[(entity_id, lang)] = Version(etag, slug, "", served)
     return told
 
@@ -321,32 +343,39 @@ def _update_told(session: Session, changes: Iterable[Change]) -> None:
                 }
             )
     T = ToldState
+    forget = prebuilt(
+        ("untell",),
+        lambda: delete(T).where(T.lang == bindparam("lang"), T.entity_id.in_(_ids())),
+    )
     for lang, entity_ids in gone.items():
         for chunk in build._chunks(entity_ids):
-            session.execute(delete(T).where(T.lang == lang, T.entity_id.in_(chunk)))
+            session.execute(forget, {"lang": lang, "ids": chunk})
     if shown:
-        upsert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
-        stmt = upsert(T)
-        replaced = {name: stmt.excluded[name] for name in ("type", "etag", "slug", "served_lang")}
-        session.execute(
-            stmt.on_conflict_do_update(index_elements=["entity_id", "lang"], set_=replaced), shown
-        )
+        dialect = session.get_bind().dialect.name
+
+        def make() -> Any:
+            stmt = (sqlite_insert if dialect == "sqlite" else pg_insert)(T)
+            names = ("type", "etag", "slug", "served_lang")
+            return stmt.on_conflict_do_update(
+                index_elements=["entity_id", "lang"],
+                set_={name: stmt.excluded[name] for name in names},
+            )
+
+        session.execute(prebuilt(("tell", dialect), make), shown)
 
 
-APPENDED: list[Any] = []  # hooks (session, [(log id, change)]) run after every append
+APPENDED: list[Any] = []  # hooks (session, [change]) run after every append, in its transaction
 
 
 def append(session: Session, changes: list[Change], specs: dict[str, ResourceSpec]) -> None:
     """Add changes to the log (the lock is held) and to what the feed has told."""
     if not changes:
         return
-    ids = session.scalars(
-        insert(ChangeRecord).returning(ChangeRecord.id, sort_by_parameter_order=True),
-        [{**_values(c, specs), "occurred_at": c.at} for c in changes],
-    ).all()
+    log = prebuilt(("log",), lambda: insert(ChangeRecord))
+    session.execute(log, [{**_values(c, specs), "occurred_at": c.at} for c in changes])
     _update_told(session, changes)
     for hook in APPENDED:
-        hook(session, list(zip(ids, changes, strict=True)))
+        hook(session, changes)
 
 
 def _schedule(session: Session, changes: list[Change], specs: dict[str, ResourceSpec]) -> None:

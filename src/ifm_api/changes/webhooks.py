@@ -164,7 +164,7 @@ def _event_type(action: str) -> str:
     return f"item.{action}"
 
 
-def _wants(hook: Webhook, event_type: str, item_type: str) -> bool:
+def _wants(hook: Any, event_type: str, item_type: str) -> bool:
     return ("*" in hook.events or event_type in hook.events) and (
         "*" in hook.types or item_type in hook.types
     )
@@ -230,14 +230,21 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def enqueue(session: Session, appended: list[tuple[int, Change]]) -> None:
+# Built once: what a write needs of the active webhooks, and the outbox insert.
+_ACTIVE = select(Webhook.id, Webhook.events, Webhook.types, Webhook.languages).where(
+    Webhook.active.is_(True)
+)
+_OUTBOX = insert(WebhookDelivery)
+
+
+def enqueue(session: Session, appended: list[Change]) -> None:
     """The outbox: a delivery per event and interested active webhook, in this transaction."""
-    hooks = list(session.scalars(select(Webhook).where(Webhook.active.is_(True))))
+    hooks = session.execute(_ACTIVE).all()
     if not hooks:
         return
     now = utcnow()
     rows = []
-    for event in _events([change for _id, change in appended], api_root()):
+    for event in _events(appended, api_root()):
         event_id = "msg_" + secrets.token_urlsafe(18)
         for hook in hooks:
             if not _wants(hook, event["type"], event["data"]["type"]):
@@ -261,7 +268,7 @@ def enqueue(session: Session, appended: list[tuple[int, Change]]) -> None:
                 }
             )
     if rows:
-        session.execute(insert(WebhookDelivery), rows)
+        session.execute(_OUTBOX, rows)
         db.after_commit(wake)
 
 
