@@ -2,7 +2,9 @@
 ``ifm-api worker``), the change feed at 500 changes per page, and what the change log and
 the outbox add to a write.
 
-    .venv/bin/python bench/changes.py [--items 200] [--publishes 40] [--seconds 10]
+    .venv/bin/python bench/changes.py [--items 300] [--publishes 40] [--seconds 10]
+        [--rounds 30] [--only write|feed|latency ...] [--profile FILE]
+    .venv/bin/python bench/changes.py --paths --database-url URL  # bench/run.sh's feed cells
 
 Runs on a fresh SQLite database in a temporary directory (``DATABASE_URL`` to use another,
 e.g. an empty PostgreSQL database). The receiver is a thread on 127.0.0.1.
@@ -183,8 +185,29 @@ def feed_rate(app: Any, seconds: float) -> None:
     print(f"for comparison, the news list with 100 items: {rate:.0f} req/s")
 
 
+def paths(database_url: str) -> None:
+    """The wrk cells of the change feed on a seeded database ("name<TAB>path" lines): a page
+    of 500 changes with the items and with ``fields=ids``, from the oldest kept position (a
+    seeded database's log holds every item's ``published`` from building its read model)."""
+    media = os.environ.get("IFM_MEDIA_ROOT") or tempfile.mkdtemp(prefix="ifm-bench-media-")
+    app = create_app(load_settings({"DATABASE_URL": database_url, "IFM_MEDIA_ROOT": media}))
+    client = app.test_client()
+    assert client.get("/api/v1/changes").status_code == 200  # creates the feed's state
+    with app.app_context():
+        state = feed.read_state(db.session())
+        assert state is not None
+        start = feed.encode_cursor(state.epoch, state.pruned_through)
+    body = client.get(f"/api/v1/changes?since={start}&limit=500").get_json()
+    if len(body["changes"]) < 500:
+        raise SystemExit(f"bench: the change log holds {len(body['changes'])} changes, not 500")
+    print(f"changes 500\t/api/v1/changes?since={start}&limit=500")
+    print(f"changes 500 ids\t/api/v1/changes?since={start}&limit=500&fields=ids")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--paths", action="store_true", help="print the feed's wrk cells")
+    parser.add_argument("--database-url", help="with --paths: the seeded database")
     parser.add_argument("--items", type=int, default=300)
     parser.add_argument("--publishes", type=int, default=40)
     parser.add_argument("--seconds", type=float, default=10)
@@ -195,6 +218,9 @@ def main() -> None:
     )  # fmt: skip
     parser.add_argument("--profile", help="write a cProfile of the writes with the feed here")
     args = parser.parse_args()
+    if args.paths:
+        paths(args.database_url)
+        return
     parts = set(args.only or ["write", "feed", "latency"])
     with tempfile.TemporaryDirectory() as tmp:
         url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp}/bench.sqlite3"

@@ -173,6 +173,9 @@ for N in $SIZES; do
   # the search cells: q= with a common and a rare word (bench/search.py adds the rare items once)
   while IFS=$'\t' read -r name path; do names+=("$name"); paths+=("$path"); done \
     < <(IFM_MEDIA_ROOT="$RUN/media" "$PY" "$HERE/search.py" paths --database-url "$url")
+  # the change feed: 500 changes per page, with the items and ids only (bench/changes.py)
+  while IFS=$'\t' read -r name path; do names+=("$name"); paths+=("$path"); done \
+    < <(IFM_MEDIA_ROOT="$RUN/media" "$PY" "$HERE/changes.py" --paths --database-url "$url")
   IFM_MEDIA_ROOT="$RUN/media" "$PY" "$HERE/search.py" inproc --database-url "$url" \
     --label "product N=$N" | tee -a "$RAW"
   [ -n "${ONLY:-}" ] || "$PY" "$HERE/probe.py" queries --database-url "$url" --label "product N=$N" \
