@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import orjson
-from flask import Response, request, url_for
+from flask import Response, url_for
 from flask.views import MethodView
 
 from ifm_api.changes import webhooks
@@ -24,6 +24,7 @@ from ifm_api.changes.webhook_schemas import (
     WebhookWriteSchema,
 )
 from ifm_api.core import db
+from ifm_api.core.admin_views import NO_STORE, admins_only, auth_errors
 from ifm_api.core.auth import require_role
 from ifm_api.core.editor_views import operation
 from ifm_api.core.parsing import ApiBlueprint, no_query_args
@@ -40,20 +41,8 @@ blp = ApiBlueprint(
     "webhook off.",
 )
 
-NO_STORE = {"Cache-Control": "no-store"}
-
-
-@blp.before_request
-def _admins_only() -> None:
-    if request.method != "OPTIONS":
-        require_role("admin")
-
-
-def _auth_errors(func: Any) -> Any:
-    func = blp.alt_response(
-        401, schema=ProblemSchema, description="Missing, unknown, expired or revoked token."
-    )(func)
-    return blp.alt_response(403, schema=ProblemSchema, description="The token is not admin.")(func)
+admins_only(blp)
+_auth_errors = auth_errors(blp)
 
 
 def _not_found(func: Any) -> Any:

@@ -9,6 +9,7 @@ from flask import Response, current_app, request, url_for
 from flask.views import MethodView
 
 from ifm_api.core import db
+from ifm_api.core.admin_views import NO_STORE, admins_only, auth_errors
 from ifm_api.core.auth import require_role
 from ifm_api.core.content import ReadContext
 from ifm_api.core.db import utcnow
@@ -43,22 +44,14 @@ blp = ApiBlueprint(
     "admins; `ifm-api import-legacy --url-map` writes them too.",
 )
 
-NO_STORE = {"Cache-Control": "no-store"}
+
+def _a_rule() -> bool:
+    """The rules are for admins (the public lookup is not)."""
+    return request.url_rule is not None and "/rules" in request.url_rule.rule
 
 
-@blp.before_request
-def _admins_only() -> None:
-    """The rules are for admins: the token is checked before any body is read."""
-    rule = request.url_rule.rule if request.url_rule else ""
-    if "/rules" in rule and request.method != "OPTIONS":
-        require_role("admin")
-
-
-def _auth_errors(func: Any) -> Any:
-    func = blp.alt_response(
-        401, schema=ProblemSchema, description="Missing, unknown, expired or revoked token."
-    )(func)
-    return blp.alt_response(403, schema=ProblemSchema, description="The token is not admin.")(func)
+admins_only(blp, _a_rule)
+_auth_errors = auth_errors(blp)
 
 
 @blp.route("")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, request, url_for
+from flask import Response, url_for
 from flask.views import MethodView
 
 from ifm_api.core import db
+from ifm_api.core.admin_views import NO_STORE, admins_only, auth_errors
 from ifm_api.core.auth import create_token, get_token, list_tokens, require_role, revoke_token
 from ifm_api.core.editor_views import operation
 from ifm_api.core.parsing import ApiBlueprint, no_query_args
@@ -27,22 +28,8 @@ blp = ApiBlueprint(
     "only its hash is stored.",
 )
 
-NO_STORE = {"Cache-Control": "no-store"}
-
-
-@blp.before_request
-def _admins_only() -> None:
-    """Check the token before the body is read: 401/403 come before any 422."""
-    if request.method != "OPTIONS":
-        require_role("admin")
-
-
-def _auth_errors(func: Any) -> Any:
-    """Document the 401 and 403 every token endpoint can answer."""
-    func = blp.alt_response(
-        401, schema=ProblemSchema, description="Missing, unknown, expired or revoked token."
-    )(func)
-    return blp.alt_response(403, schema=ProblemSchema, description="The token is not admin.")(func)
+admins_only(blp)
+_auth_errors = auth_errors(blp)
 
 
 @blp.route("")
