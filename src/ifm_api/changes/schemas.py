@@ -49,11 +49,23 @@ class ChangeSchema(Schema):
         required=True,
         validate=validate.OneOf(["published", "updated", "unpublished", "deleted"]),
         metadata={
-            "description": "`published`: became visible; `updated`: its public "
-            "representation changed; `unpublished`/`deleted`: no longer visible."
+            "description": "Of the item's version in this language. `published`: reads in "
+            "`lang` show the item and did not, or show its own `lang` translation where they "
+            "showed a fallback; `updated`: that version changed; `unpublished`: reads in "
+            "`lang` show it no more, or no more in `lang` (then `item` and `served_lang` "
+            "are the fallback they show instead); `deleted`: the item is gone."
         },
     )
-    slug = fields.String(allow_none=True, metadata={"description": "The current slug."})
+    slug = fields.String(
+        allow_none=True, metadata={"description": "The slug reads in `lang` serve it under."}
+    )
+    served_lang = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "The language of the version reads in `lang` show (`lang`, or "
+            "a fallback); null when they show none."
+        },
+    )
     former_slug = fields.String(
         allow_none=True,
         metadata={"description": "The slug it had, when it stopped answering to it."},
