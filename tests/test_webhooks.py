@@ -446,6 +446,7 @@ def test_language_versions_have_their_own_events(
     assert gone["languages"] == ["en"]
     assert gone["slugs"] == {"en": None} and gone["former_slugs"] == {"en": "hello"}
     assert gone["urls"] == {"en": None} and f"news:{item}:en" in gone["tags"]
+    assert gone["served_langs"] == {"en": "de"}  # English reads show the German version now
     assert got["item.updated"]["languages"] == ["de"]
     assert client.get("/api/v1/news/slug/hello?lang=en").status_code == 404
     assert client.get(f"/api/v1/news/{item}?lang=en").get_json()["lang"] == "de"  # fallback
@@ -454,7 +455,7 @@ def test_language_versions_have_their_own_events(
     got = events(wait_for=2)
     back = got["item.published"]
     assert back["languages"] == ["en"] and back["slugs"] == {"en": "hello"}
-    assert back["urls"]["en"].endswith("/en/news/hello")
+    assert back["urls"]["en"].endswith("/en/news/hello") and back["served_langs"] == {"en": "en"}
     assert got["item.updated"]["languages"] == ["de"]
 
     etag = client.get(f"/api/v1/news/{item}?lang=all&version=draft", headers=editor).headers["ETag"]

@@ -182,7 +182,8 @@ def _events(changes: list[Change], root: str) -> list[dict[str, Any]]:
 
     A language version that went (``unpublished``, ``deleted``: also when reads in that
     language now show a fallback) has no URL and no slug in its event, only its former
-    slug."""
+    slug; ``served_langs`` tells per language which language's version its reads show now
+    (a fallback's: another language; none: null)."""
     segments = {spec.type: spec.segment for spec in REGISTRY.values()}
     grouped: dict[tuple[str, int, str], list[Change]] = defaultdict(list)
     for change in changes:
@@ -210,6 +211,7 @@ def _events(changes: list[Change], root: str) -> list[dict[str, Any]]:
             },
             "slugs": slugs,
             "former_slugs": {lang: c.former_slug for lang, c in by_lang.items()},
+            "served_langs": {lang: c.new.served if c.new else None for lang, c in by_lang.items()},
             "tags": list(dict.fromkeys(tags)),
         }
         at = max(change.at for change in group)
@@ -220,7 +222,7 @@ def _events(changes: list[Change], root: str) -> list[dict[str, Any]]:
 def _narrowed(data: dict[str, Any], languages: list[str]) -> dict[str, Any]:
     keep = [lang for lang in data["languages"] if lang in languages]
     out = {**data, "languages": keep}
-    for key in ("urls", "api_urls", "slugs", "former_slugs"):
+    for key in ("urls", "api_urls", "slugs", "former_slugs", "served_langs"):
         out[key] = {lang: value for lang, value in data[key].items() if lang in keep}
     out["tags"] = [t for t in data["tags"] if t.count(":") < 2 or t.rsplit(":", 1)[1] in keep]
     return out
