@@ -7,8 +7,8 @@ that language, and one that becomes public on an item already shown in a fallbac
 ``published``. Rows written before are left empty (read as "unknown": an edit of such an
 item is an ``updated`` until the feed has told it once more).
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-01 22:50:00
 """
 
@@ -16,8 +16,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0013"
-down_revision = "0012"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
