@@ -173,7 +173,7 @@ def test_search_page_is_a_list_page_of_list_summaries(client: FlaskClient, make_
     response = client.get("/api/v1/search?q=gründ&page_size=2&lang=de")
     assert response.status_code == 200
     body = response.get_json()
-    assert body["meta"] == {"page": 1, "page_size": 2, "total": 4, "pages": 2}
+    assert body["meta"] == {"page": 1, "page_size": 2, "total": 4, "pages": 2, "total_exact": True}
     assert 'rel="next"' in response.headers["Link"]
     assert response.headers["Content-Language"] == "de"
     listed = {
@@ -216,7 +216,7 @@ def test_list_q_combines_with_filters(client: FlaskClient, make_item: Any) -> No
     news(make_item, de="Anderes", tags=["start"])
     assert found(client, "/api/v1/news?q=Gründungen&tag=start") == [("news", tagged)]
     body = client.get("/api/v1/news?q=Gründungen&page_size=1").get_json()
-    assert body["meta"] == {"page": 1, "page_size": 1, "total": 2, "pages": 2}
+    assert body["meta"] == {"page": 1, "page_size": 1, "total": 2, "pages": 2, "total_exact": True}
 
 
 # --- visibility -------------------------------------------------------------------------------

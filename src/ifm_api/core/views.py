@@ -273,8 +273,9 @@ def content_blueprint(
 
     def _public_list(ctx: ReadContext, args: dict[str, Any], filters: dict[str, Any]) -> Any:
         page, page_size = args["page"], args["page_size"]
+        exact: dict[str, bool] = {}
         if args.get("q") is not None:
-            rows, total = search_service.list_rows(
+            rows, total, exact["total_exact"] = search_service.list_rows(
                 spec,
                 ctx,
                 args["q"],
@@ -288,7 +289,7 @@ def content_blueprint(
                 spec, ctx, page=page, page_size=page_size, sort=args["sort"], filters=filters
             )
         pages = math.ceil(total / page_size) if total else 0
-        meta = {"page": page, "page_size": page_size, "total": total, "pages": pages}
+        meta = {"page": page, "page_size": page_size, "total": total, "pages": pages, **exact}
         include = ctx.include if ctx.lang != ALL else frozenset()
         embedded: list[bytes] = []
         extra: list[str] = []

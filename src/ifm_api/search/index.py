@@ -42,17 +42,17 @@ NOT_ALNUM = re.compile(r"[\W_]+")
 FTS_TABLE = "search_fts"
 SQLITE_DDL = (
     f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(title, body, content='search_texts', "
-    "content_rowid='item_id', tokenize='unicode61 remove_diacritics 0')",
+    "content_rowid='recency_key', tokenize='unicode61 remove_diacritics 0')",
     "CREATE TRIGGER search_texts_ai AFTER INSERT ON search_texts BEGIN "
-    f"INSERT INTO {FTS_TABLE}(rowid, title, body) VALUES (new.item_id, new.title, new.body); "
+    f"INSERT INTO {FTS_TABLE}(rowid, title, body) VALUES (new.recency_key, new.title, new.body); "
     "END",
     "CREATE TRIGGER search_texts_ad AFTER DELETE ON search_texts BEGIN "
     f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, title, body) "
-    "VALUES ('delete', old.item_id, old.title, old.body); END",
+    "VALUES ('delete', old.recency_key, old.title, old.body); END",
     "CREATE TRIGGER search_texts_au AFTER UPDATE ON search_texts BEGIN "
     f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, title, body) "
-    "VALUES ('delete', old.item_id, old.title, old.body); "
-    f"INSERT INTO {FTS_TABLE}(rowid, title, body) VALUES (new.item_id, new.title, new.body); "
+    "VALUES ('delete', old.recency_key, old.title, old.body); "
+    f"INSERT INTO {FTS_TABLE}(rowid, title, body) VALUES (new.recency_key, new.title, new.body); "
     "END",
 )
 # Written with the entry (``index_rows``) from our tokens: array_to_tsvector takes them as
@@ -139,15 +139,35 @@ def recency(doc: dict[str, Any]) -> datetime | None:
     return None
 
 
+KEY_EPOCH = datetime(1900, 1, 1, tzinfo=UTC)
+KEY_ID_BITS = 30  # the low bits: the row id (modulo), so that keys are unique
+KEY_MAX_SECONDS = (1 << (63 - KEY_ID_BITS)) - 1  # 33 bits of seconds: up to the year 2172
+
+
+def recency_key(item_id: int, when: datetime | None) -> int:
+    """The entry's key, in "newer first" order when sorted descending: the item's own date
+    in whole seconds (none: 0, so last), then the row id. The full-text index's rowid on
+    SQLite, the primary key on both: ``ORDER BY recency_key DESC LIMIT n`` reads n matches."""
+    seconds = 0
+    if when is not None:
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = min(max(int((when - KEY_EPOCH).total_seconds()), 0), KEY_MAX_SECONDS)
+    return (seconds << KEY_ID_BITS) | (item_id & ((1 << KEY_ID_BITS) - 1))
+
+
 def entry(item_id: int, values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """The search entry and the texts of one read-model row."""
     doc = orjson.loads(values["doc"].replace(API_ROOT, ""))
     lang = values.get("served_lang")
+    when = recency(doc)
+    key = recency_key(item_id, when)
     titles, others = searched_texts(doc)
     body = index_tokens(others.values(), lang)
     if doc.get("isbn"):
         body.add(NOT_ALNUM.sub("", doc["isbn"]).lower())  # found without its hyphens too
     row = {
+        "recency_key": key,
         "item_id": item_id,
         "entity_id": values["entity_id"],
         "type": values["type"],
@@ -156,9 +176,10 @@ def entry(item_id: int, values: dict[str, Any]) -> tuple[dict[str, Any], dict[st
         "strict": values["strict"],
         "visible_from": values["visible_from"],
         "visible_until": values["visible_until"],
-        "recency": recency(doc),
+        "recency": when,
     }
     texts = {
+        "recency_key": key,
         "item_id": item_id,
         "title": " ".join(sorted(index_tokens(titles.values(), lang))),
         "body": " ".join(sorted(body)),
@@ -212,9 +233,9 @@ def index_rows(session: Session, ids: Iterable[int], rows: Iterable[dict[str, An
 
 # --- check -----------------------------------------------------------------------------------
 
-ENTRY_CHECKED = ("entity_id", "type", "lang", "lenient", "strict", "visible_from")
+ENTRY_CHECKED = ("recency_key", "entity_id", "type", "lang", "lenient", "strict", "visible_from")
 ENTRY_CHECKED += ("visible_until", "recency")
-TEXT_CHECKED = ("title", "body", "texts")
+TEXT_CHECKED = ("recency_key", "title", "body", "texts")
 
 
 def check(session: Session) -> list[str]:

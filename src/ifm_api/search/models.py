@@ -16,17 +16,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ifm_api.core.db import Base
+
+# ``INTEGER PRIMARY KEY`` on SQLite: the table's rowid, which FTS5's rowid is joined to.
+RecencyKey = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class SearchEntry(Base):
     __tablename__ = "search_entries"
 
+    # Newer first is ``recency_key DESC`` (see ``index.recency_key``): the full-text index
+    # hands its matches over in that order, so a page of the newest matches stops early.
+    recency_key: Mapped[int] = mapped_column(RecencyKey, primary_key=True, autoincrement=False)
     item_id: Mapped[int] = mapped_column(
-        ForeignKey("public_items.id", ondelete="CASCADE"), primary_key=True
+        ForeignKey("public_items.id", ondelete="CASCADE"), unique=True
     )
     entity_id: Mapped[int] = mapped_column(Integer)
     type: Mapped[str] = mapped_column(String(32))
@@ -41,8 +47,9 @@ class SearchEntry(Base):
 class SearchText(Base):
     __tablename__ = "search_texts"
 
+    recency_key: Mapped[int] = mapped_column(RecencyKey, primary_key=True, autoincrement=False)
     item_id: Mapped[int] = mapped_column(
-        ForeignKey("public_items.id", ondelete="CASCADE"), primary_key=True
+        ForeignKey("public_items.id", ondelete="CASCADE"), unique=True
     )
     title: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)

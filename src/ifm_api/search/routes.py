@@ -61,9 +61,10 @@ class Search(MethodView):
         )
         page, page_size = args["page"], args["page_size"]
         types = _item_types(args.get("type"))
-        hits, total = search(ctx, args["q"], types, page=page, page_size=page_size)
+        hits, total, exact = search(ctx, args["q"], types, page=page, page_size=page_size)
         pages = math.ceil(total / page_size) if total else 0
         meta = {"page": page, "page_size": page_size, "total": total, "pages": pages}
+        meta["total_exact"] = exact
         marker = Marker(query_of(args["q"]))
 
         def build() -> bytes:

@@ -6,9 +6,13 @@ the fallback mode asked for, visible now; only the page's rows are read from the
 Without a ``sort``, relevance orders.
 
 Score: 2 when a word is found in the title (or name), else 1; equal scores put newer items
-first (the item's own date), then the higher id. It is computed the same way on both
-databases (on SQLite a second full-text match on the title column, on PostgreSQL the title's
-own ``tsvector``), so both return the same items in the same order.
+first (the item's own date, then the later row: the entries' ``recency_key``). Neither needs
+every match scored: each score is a tier, a query of its own that the full-text index
+answers newest first (FTS5 in rowid order, which is ``recency_key``; PostgreSQL along the
+primary key, or from the GIN index when few match), so a page reads as many matches as it
+shows. It is computed the same way on both databases, so both return the same items in the
+same order. The count stops at ``MAX_RESULTS``: a search reaches at most that many matches
+(``meta.total_exact`` says whether there are more).
 """
 
 from __future__ import annotations
@@ -22,9 +26,9 @@ from typing import Any
 import orjson
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
     Text,
-    case,
     cast,
     func,
     literal,
@@ -32,6 +36,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    union_all,
 )
 from sqlalchemy import column as sql_column
 from sqlalchemy import table as sql_table
@@ -48,11 +53,12 @@ from ifm_api.core.read.model import API_ROOT, PublicItem
 from ifm_api.core.read.public import Stored, _order
 from ifm_api.search.index import FTS_TABLE
 from ifm_api.search.models import SearchEntry, SearchText
-from ifm_api.search.text import WORD, Marker, Query, parse_query, words
+from ifm_api.search.text import BODY, TITLE, WORD, Marker, Query, Tier, parse_query, words
 
 P, E, T = PublicItem, SearchEntry, SearchText
 SNIPPET_CHARS = 200  # a highlight's length, about
 SNIPPET_BEFORE = 60  # of which before the first match
+MAX_RESULTS = 1_000  # matches counted and paged through, at most
 
 
 class CrossJoin(Join):
@@ -93,83 +99,120 @@ def visible_entries(ctx: ReadContext) -> list[ColumnElement[bool]]:
     ]
 
 
-def _matching(query: Query, conditions: Sequence[ColumnElement[bool]]) -> Select[Any]:
-    """The entries the query finds among those ``conditions`` allow."""
+def _matching(
+    query: Query, conditions: Sequence[ColumnElement[bool]], tier: Tier = None
+) -> tuple[Select[Any], ColumnElement[Any]]:
+    """The entries the query finds among those ``conditions`` allow (with a tier: only those
+    with a word of the query in the title, or only those without), and the key that orders
+    them newest first when descending (the full-text index's own order on SQLite)."""
     if db.session().get_bind().dialect.name == "sqlite":
         fts = sql_table(FTS_TABLE, sql_column("rowid"))
-        return (
+        stmt = (
             select(E.item_id)
-            .select_from(CrossJoin(fts, E.__table__, fts.c.rowid == E.item_id))
-            .where(literal_column(FTS_TABLE).match(query.fts5()), *conditions)
+            .select_from(CrossJoin(fts, E.__table__, fts.c.rowid == E.recency_key))
+            .where(literal_column(FTS_TABLE).match(query.fts5(tier)), *conditions)
         )
+        return stmt, fts.c.rowid
     vector = literal_column(f"{E.__tablename__}.vector")
-    return select(E.item_id).where(
-        vector.op("@@")(cast(literal(query.tsquery(), Text), TSQUERY)), *conditions
-    )
-
-
-def _score(query: Query) -> ColumnElement[Any]:
-    """2 when a word of the query is in the title, else 1."""
-    if db.session().get_bind().dialect.name == "sqlite":
-        titles = (
-            select(sql_column("rowid"))
-            .select_from(sql_table(FTS_TABLE))
-            .where(literal_column(FTS_TABLE).match(query.fts5_title()))
-            .correlate(None)
-        )
-        title_hit: ColumnElement[bool] = E.item_id.in_(titles.scalar_subquery())
-    else:
+    found = vector.op("@@")(_tsquery(query.tsquery()))
+    if tier is not None:
         title_vector = literal_column(f"{E.__tablename__}.title_vector")
-        title_hit = title_vector.op("@@")(
-            cast(literal(query.tsquery(any_term=True), Text), TSQUERY)
-        )
-    return case((title_hit, 2), else_=1).label("score")
+        in_title = title_vector.op("@@")(_tsquery(query.tsquery(any_term=True)))
+        found = found & (in_title if tier == TITLE else ~in_title)
+    return select(E.item_id).where(found, *conditions), E.recency_key
+
+
+def _tsquery(value: str) -> ColumnElement[Any]:
+    return cast(literal(value, Text), TSQUERY)
 
 
 def _columns() -> tuple[Any, ...]:
     return (P.entity_id, P.doc, P.etag, P.served_lang, P.links, T.texts)
 
 
-Order = Callable[[Any], list[Any]]  # (a namespace of score, recency, entity_id) -> ORDER BY
+Extend = Callable[[Select[Any]], Select[Any]]  # adds a list's joins and filters
 
 
-def relevance(c: Any) -> list[Any]:
-    return [c.score.desc(), c.recency.desc().nulls_last(), c.entity_id.desc()]
+def _unchanged(stmt: Select[Any]) -> Select[Any]:
+    return stmt
 
 
-@dataclass(frozen=True)
-class _Keys:
-    score: Any
-    recency: Any
-    entity_id: Any
+def _count(stmt: Select[Any]) -> tuple[int, bool]:
+    """The number of matches up to ``MAX_RESULTS`` (beyond, counting would read every
+    match), and whether that is all of them."""
+    capped = stmt.with_only_columns(E.item_id).limit(MAX_RESULTS + 1).subquery("matches")
+    found = db.session().scalar(select(func.count()).select_from(capped)) or 0
+    return min(found, MAX_RESULTS), found <= MAX_RESULTS
 
 
-def _page(
-    stmt: Select[Any], query: Query, order: Order, page: int, page_size: int
-) -> tuple[list[Hit], int]:
-    """The count, and one page: its entries ranked first (small rows, however many match),
-    then only their stored JSON and texts read, in the same order."""
-    session = db.session()
-    total = session.scalar(stmt.with_only_columns(func.count(E.item_id))) or 0
-    if total == 0 or (page - 1) * page_size >= total:
-        return [], total
-    score = _score(query)
-    ranked = (
-        stmt.with_only_columns(E.item_id.label("row_id"), score, E.recency, E.entity_id)
-        .order_by(*order(_Keys(score, E.recency, E.entity_id)))
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-        .subquery("ranked")
-    )
-    keys = _Keys(ranked.c.score, ranked.c.recency, ranked.c.entity_id)
-    rows = session.execute(
+def _pages_read(total: int, page: int, page_size: int) -> bool:
+    return total > 0 and (page - 1) * page_size < total
+
+
+def _ranked(
+    query: Query,
+    conditions: Sequence[ColumnElement[bool]],
+    extend: Extend,
+    page: int,
+    page_size: int,
+) -> tuple[list[Hit], int, bool]:
+    """Relevance without scoring every match: the title tier (score 2) and the rest (score
+    1), each read newest first and only as far as the page needs (``LIMIT``), merged; then
+    only the page's stored JSON and texts are read. A count (capped) and that page: two
+    statements, and their cost grows with the page's depth, not with the matches."""
+    stmt, _key = _matching(query, conditions)
+    total, exact = _count(extend(stmt))
+    if not _pages_read(total, page, page_size):
+        return [], total, exact
+    tiers = []
+    for score, tier in ((2, TITLE), (1, BODY)):
+        tier_stmt, key = _matching(query, conditions, tier)
+        best = (
+            extend(tier_stmt)
+            .with_only_columns(
+                E.item_id.label("row_id"),
+                literal_column(str(score), Integer).label("score"),
+                E.recency_key.label("key"),
+            )
+            .order_by(key.desc())
+            .limit(page * page_size)
+        )
+        tiers.append(select(best.subquery(f"tier{score}")))
+    ranked = union_all(*tiers).subquery("ranked")
+    rows = db.session().execute(
         select(*_columns(), ranked.c.score)
         .select_from(ranked)
         .join(P, P.id == ranked.c.row_id)
         .join(T, T.item_id == P.id)
-        .order_by(*order(keys))
+        .order_by(ranked.c.score.desc(), ranked.c.key.desc())
+        .limit(page_size)
+        .offset((page - 1) * page_size)
     )
-    return [Hit(Stored(*row[:5]), row.score, row.texts) for row in rows], total
+    return [Hit(Stored(*row[:5]), row.score, row.texts) for row in rows], total, exact
+
+
+def _sorted(
+    stmt: Select[Any], order: list[Any], page: int, page_size: int
+) -> tuple[list[Stored], int, bool]:
+    """A list's own ``sort`` over the matches (it needs every match's read-model row)."""
+    total, exact = _count(stmt)
+    if not _pages_read(total, page, page_size):
+        return [], total, exact
+    ranked = (
+        stmt.with_only_columns(E.item_id.label("row_id"))
+        .order_by(*order)
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+        .subquery("ranked")
+    )
+    rows = db.session().execute(
+        select(*_columns())
+        .select_from(ranked)
+        .join(P, P.id == ranked.c.row_id)
+        .join(T, T.item_id == P.id)
+        .order_by(*order)
+    )
+    return [Stored(*row[:5]) for row in rows], total, exact
 
 
 def check_list_query(ctx: ReadContext, *, bibliography: bool) -> None:
@@ -187,21 +230,23 @@ def list_rows(
     page_size: int,
     sort: str | None,
     filters: dict[str, Any],
-) -> tuple[list[Stored], int]:
-    """A list's page with ``q``: its filters, and its ``sort`` if one is asked for (both
-    need the read-model row of every match; relevance alone does not)."""
+) -> tuple[list[Stored], int, bool]:
+    """A list's page with ``q``, the number of matches (at most ``MAX_RESULTS``) and whether
+    that is all: its filters, and its ``sort`` if one is asked for (both need the read-model
+    row of every match; relevance alone does not)."""
     query = query_of(text)
-    stmt = _matching(query, [E.type == spec.type, *visible_entries(ctx)])
+    conditions = [E.type == spec.type, *visible_entries(ctx)]
+    extend = _unchanged
     if sort or _filtered(spec, filters, ctx):
-        stmt = stmt.join(P, P.id == E.item_id)
-        if spec.read.filters:
-            stmt = spec.read.filters(stmt, filters, ctx)
 
-    def order(keys: Any) -> list[Any]:
-        return _order(spec, sort) if sort else relevance(keys)
+        def extend(stmt: Select[Any]) -> Select[Any]:
+            stmt = stmt.join(P, P.id == E.item_id)
+            return spec.read.filters(stmt, filters, ctx) if spec.read.filters else stmt
 
-    hits, total = _page(stmt, query, order, page, page_size)
-    return [hit.row for hit in hits], total
+    if sort:
+        return _sorted(extend(_matching(query, conditions)[0]), _order(spec, sort), page, page_size)
+    hits, total, exact = _ranked(query, conditions, extend, page, page_size)
+    return [hit.row for hit in hits], total, exact
 
 
 def _filtered(spec: ResourceSpec, filters: dict[str, Any], ctx: ReadContext) -> bool:
@@ -214,11 +259,12 @@ def _filtered(spec: ResourceSpec, filters: dict[str, Any], ctx: ReadContext) -> 
 
 def search(
     ctx: ReadContext, text: str, types: Sequence[str], *, page: int, page_size: int
-) -> tuple[list[Hit], int]:
-    """A page of hits across the types (item ``type`` values) and the total."""
+) -> tuple[list[Hit], int, bool]:
+    """A page of hits across the types (item ``type`` values), the number of matches (at
+    most ``MAX_RESULTS``) and whether that is all of them."""
     query = query_of(text)
-    stmt = _matching(query, [E.type.in_(types), *visible_entries(ctx)])
-    return _page(stmt, query, relevance, page, page_size)
+    conditions = [E.type.in_(types), *visible_entries(ctx)]
+    return _ranked(query, conditions, _unchanged, page, page_size)
 
 
 # --- the body --------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import Literal
 
 import Stemmer
 
@@ -91,6 +92,10 @@ def index_tokens(texts: Iterable[str], lang: str | None) -> set[str]:
     return tokens
 
 
+TITLE, BODY = "title", "body"  # the tiers of relevance: a word in the title, or only elsewhere
+Tier = Literal["title", "body"] | None
+
+
 @dataclass(frozen=True, order=True)
 class Alternative:
     token: str
@@ -109,11 +114,15 @@ class Query:
     def tokens(self) -> list[Alternative]:
         return [alt for term in self.terms for alt in term]
 
-    def fts5(self) -> str:
-        """The FTS5 MATCH expression: quoted tokens only, so nothing typed is syntax."""
-        return " AND ".join(
+    def fts5(self, tier: Tier = None) -> str:
+        """The FTS5 MATCH expression: quoted tokens only, so nothing typed is syntax. With a
+        tier, only the matches with (``TITLE``) or without (``BODY``) a word in the title."""
+        found = " AND ".join(
             "(" + " OR ".join(_phrase(a) for a in term) + ")" for term in self.terms
         )
+        if tier is None:
+            return found
+        return f"({found}) {'AND' if tier == TITLE else 'NOT'} {self.fts5_title()}"
 
     def fts5_title(self) -> str:
         """FTS5: any word of the query in the title column."""
