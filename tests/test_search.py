@@ -91,6 +91,22 @@ def test_search_finds_compounds_by_their_first_part_and_prefixes(
     assert top(client, f"/api/v1/search?q={typed}&lang=de") == ("news", item)
 
 
+@pytest.mark.parametrize("typed", ["Management", "managements"])
+def test_search_finds_german_compounds_by_their_later_parts(
+    client: FlaskClient, make_item: Any, typed: str
+) -> None:
+    noise(make_item)
+    item = news(make_item, de="Evaluation des Integrationsmanagements")
+    area = research_area(make_item, de="Gründungsforschung")
+    hit = client.get(f"/api/v1/search?q={typed}&lang=de").get_json()["items"][0]
+    assert (hit["type"], hit["id"]) == ("news", item)
+    assert hit["highlights"]["title"] == "Evaluation des <mark>Integrationsmanagements</mark>"
+    assert found(client, "/api/v1/research-areas?q=Forschung&lang=de") == [("research_area", area)]
+    # only where a linking "s" joins the parts
+    news(make_item, de="Eine Tatsache")
+    assert found(client, "/api/v1/search?q=ache&lang=de") == []
+
+
 def test_search_in_english_searches_the_english_texts(client: FlaskClient, make_item: Any) -> None:
     noise(make_item)
     item = news(

@@ -32,6 +32,11 @@ WORD = re.compile(r"[^\W_]+")
 TRIPLE = re.compile(r"(.)\1\1")
 DIGRAPH = re.compile(r"(?<=[aou])e")
 PREFIX_MIN = 3
+# A linking "s" after a suffix that takes one, not at the word's start, before at least four
+# letters: where a German compound's next part begins.
+LINKING_S = re.compile(
+    r"(?<=[^\W\d_]{2})(?:ungs|ions|heits|keits|schafts|tats|tums)(?=[^\W\d_]{4})"
+)
 MAX_QUERY_CHARS = 200
 MAX_QUERY_WORDS = 20
 # Snowball algorithm per language code (a configured language without one is not stemmed).
@@ -79,8 +84,21 @@ def forms(word: str, langs: Iterable[str | None]) -> set[str]:
 
 @lru_cache(maxsize=262_144)
 def word_forms(word: str, lang: str | None) -> frozenset[str]:
-    """``forms`` of a word of a text in ``lang`` (cached: texts repeat their words)."""
-    return frozenset(forms(word, (lang,)))
+    """``forms`` of a word of a text in ``lang`` (cached: texts repeat their words), and in
+    German those of the compound's later parts (``compound_tails``)."""
+    found = forms(word, (lang,))
+    if (lang or "").split("-")[0] == "de":
+        for tail in compound_tails(fold(word)):
+            found |= forms(tail, (lang,))
+    return frozenset(found)
+
+
+def compound_tails(folded: str) -> list[str]:
+    """The later parts of a German compound that a linking ``s`` after ``-ung``, ``-ion``,
+    ``-heit``, ``-keit``, ``-schaft``, ``-tät`` or ``-tum`` marks: ``Integrationsmanagement``
+    is also ``management``, ``Gründungsforschung`` also ``forschung`` (no dictionary: the
+    suffixes that take a linking ``s`` are where most German compounds of this kind join)."""
+    return [folded[match.end() :] for match in LINKING_S.finditer(folded)]
 
 
 def index_tokens(texts: Iterable[str], lang: str | None) -> set[str]:
