@@ -226,6 +226,45 @@ def test_search_page_is_a_list_page_of_list_summaries(client: FlaskClient, make_
     ]
 
 
+def test_search_pages_follow_the_ranking_across_tiers(client: FlaskClient, make_item: Any) -> None:
+    body = {"body": "<p>Über Gründungen.</p>"}
+    made = [
+        news(make_item, de={"title": f"Bericht {year}", **body}, published_at=at(year))
+        for year in (2018, 2022, 2020)
+    ]
+    made += [
+        news(make_item, de=f"Gründungen {year}", published_at=at(year)) for year in (2017, 2019)
+    ]
+    expected = [("news", made[i]) for i in (4, 3, 1, 2, 0)]
+    for url in ("/api/v1/search?q=gründung", "/api/v1/news?q=gründung"):
+        assert found(client, url) == expected
+        paged = [hit for n in (1, 2, 3) for hit in found(client, f"{url}&page_size=2&page={n}")]
+        assert paged == expected
+        assert found(client, f"{url}&page_size=2&page=4") == []
+
+
+def test_search_counts_and_pages_through_the_first_matches_only(
+    client: FlaskClient, make_item: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("ifm_api.search.service.MAX_RESULTS", 3)
+    made = [
+        news(make_item, de=f"Gründungen {year}", published_at=at(year))
+        for year in range(2015, 2020)
+    ]
+    for url in ("/api/v1/search?q=gründung", "/api/v1/news?q=gründung"):
+        response = client.get(f"{url}&page_size=2")
+        meta = response.get_json()["meta"]
+        assert meta == {"page": 1, "page_size": 2, "total": 3, "pages": 2, "total_exact": False}
+        assert 'rel="last"' in response.headers["Link"] and "page=2" in response.headers["Link"]
+        assert found(client, f"{url}&page_size=2&page=2") == [("news", made[2])]
+        assert found(client, f"{url}&page_size=2&page=3") == []
+        assert client.get(f"{url}&page_size=2&page=3").get_json()["meta"]["total"] == 3
+    by_date = found(client, "/api/v1/news?q=gründung&sort=published_at&page_size=5")
+    assert by_date == [("news", made[i]) for i in (0, 1, 2)]
+    exact = client.get("/api/v1/search?q=gründungen%202017").get_json()["meta"]
+    assert exact["total"] == 1 and exact["total_exact"] is True
+
+
 def test_list_q_combines_with_filters(client: FlaskClient, make_item: Any) -> None:
     tagged = news(make_item, de="Gründungen A", tags=["start"])
     news(make_item, de="Gründungen B")

@@ -20,7 +20,7 @@ from marshmallow import (
 from ifm_api.core.i18n import supported_languages
 from ifm_api.core.messages import N_
 from ifm_api.core.text import MAX_SLUG, nfc
-from ifm_api.search.params import LIST_Q_DESCRIPTION, search_param
+from ifm_api.search.params import LIST_Q_DESCRIPTION, MAX_SEARCH_RESULTS, search_param
 
 MAX_PAGE_SIZE = 100
 DB_INT_MAX = 2**31 - 1  # ids and page numbers beyond the databases' INTEGER are a 400/404
@@ -201,8 +201,22 @@ def list_args_schema(
 class PageMetaSchema(Schema):
     page = fields.Integer(required=True)
     page_size = fields.Integer(required=True)
-    total = fields.Integer(required=True)
+    total = fields.Integer(
+        required=True,
+        metadata={
+            "description": "Items in the list; with `q`, the matches counted (at most "
+            f"{MAX_SEARCH_RESULTS:,}: see `total_exact`)."
+        },
+    )
     pages = fields.Integer(required=True)
+    total_exact = fields.Boolean(
+        metadata={
+            "description": "Only with `q` (and on `/api/v1/search`): `false` when more than "
+            f"{MAX_SEARCH_RESULTS:,} items match. A search counts and pages through the "
+            f"first {MAX_SEARCH_RESULTS:,} matches only (`total` and `pages` are then those, "
+            "later pages are empty): narrow the query to see the others."
+        }
+    )
 
 
 def page_schema(name: str, *item_schemas: type[Schema]) -> type[Schema]:

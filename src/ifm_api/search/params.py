@@ -10,6 +10,7 @@ from ifm_api.core.errors import BadRequest
 from ifm_api.core.messages import N_
 from ifm_api.search.text import MAX_QUERY_CHARS, MAX_QUERY_WORDS, query_words
 
+MAX_SEARCH_RESULTS = 1_000  # matches a search counts and pages through, at most
 NO_WORDS = N_("No word to search for.")
 TOO_MANY_WORDS = N_("At most {max} words.")
 Q_DESCRIPTION = (
@@ -18,7 +19,9 @@ Q_DESCRIPTION = (
     "(German and English Snowball) and match as prefixes, so `Integr` and `Integration` find "
     "`Integrationsmanagement`. Anything but letters and digits separates words (no operator "
     "syntax); a `q` without a word, or with too many, is a 400 of type `search_words`. "
-    "Title and name matches rank above the other texts, then newer items."
+    "Title and name matches rank above the other texts, then newer items. At most the "
+    f"first {MAX_SEARCH_RESULTS:,} matches are counted and paged through "
+    "(`meta.total_exact`)."
 )
 
 LIST_Q_DESCRIPTION = (

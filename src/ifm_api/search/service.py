@@ -53,12 +53,12 @@ from ifm_api.core.read.model import API_ROOT, PublicItem
 from ifm_api.core.read.public import Stored, _order
 from ifm_api.search.index import FTS_TABLE
 from ifm_api.search.models import SearchEntry, SearchText
+from ifm_api.search.params import MAX_SEARCH_RESULTS as MAX_RESULTS
 from ifm_api.search.text import BODY, TITLE, WORD, Marker, Query, Tier, parse_query, words
 
 P, E, T = PublicItem, SearchEntry, SearchText
 SNIPPET_CHARS = 200  # a highlight's length, about
 SNIPPET_BEFORE = 60  # of which before the first match
-MAX_RESULTS = 1_000  # matches counted and paged through, at most
 
 
 class CrossJoin(Join):
@@ -145,8 +145,9 @@ def _count(stmt: Select[Any]) -> tuple[int, bool]:
     return min(found, MAX_RESULTS), found <= MAX_RESULTS
 
 
-def _pages_read(total: int, page: int, page_size: int) -> bool:
-    return total > 0 and (page - 1) * page_size < total
+def _page_size(total: int, page: int, page_size: int) -> int:
+    """How many of the (at most ``MAX_RESULTS``) matches counted the page shows."""
+    return max(0, min(page_size, total - (page - 1) * page_size))
 
 
 def _ranked(
@@ -162,7 +163,8 @@ def _ranked(
     statements, and their cost grows with the page's depth, not with the matches."""
     stmt, _key = _matching(query, conditions)
     total, exact = _count(extend(stmt))
-    if not _pages_read(total, page, page_size):
+    size = _page_size(total, page, page_size)
+    if not size:
         return [], total, exact
     tiers = []
     for score, tier in ((2, TITLE), (1, BODY)):
@@ -175,7 +177,7 @@ def _ranked(
                 E.recency_key.label("key"),
             )
             .order_by(key.desc())
-            .limit(page * page_size)
+            .limit((page - 1) * page_size + size)
         )
         tiers.append(select(best.subquery(f"tier{score}")))
     ranked = union_all(*tiers).subquery("ranked")
@@ -185,7 +187,7 @@ def _ranked(
         .join(P, P.id == ranked.c.row_id)
         .join(T, T.item_id == P.id)
         .order_by(ranked.c.score.desc(), ranked.c.key.desc())
-        .limit(page_size)
+        .limit(size)
         .offset((page - 1) * page_size)
     )
     return [Hit(Stored(*row[:5]), row.score, row.texts) for row in rows], total, exact
@@ -196,12 +198,13 @@ def _sorted(
 ) -> tuple[list[Stored], int, bool]:
     """A list's own ``sort`` over the matches (it needs every match's read-model row)."""
     total, exact = _count(stmt)
-    if not _pages_read(total, page, page_size):
+    size = _page_size(total, page, page_size)
+    if not size:
         return [], total, exact
     ranked = (
         stmt.with_only_columns(E.item_id.label("row_id"))
         .order_by(*order)
-        .limit(page_size)
+        .limit(size)
         .offset((page - 1) * page_size)
         .subquery("ranked")
     )
