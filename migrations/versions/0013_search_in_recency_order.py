@@ -5,6 +5,9 @@ id): SQLite's FTS5 rowid and the primary key of ``search_entries`` and ``search_
 both databases, so the newest matches of a word are read first and a page stops early
 (``ORDER BY recency_key DESC LIMIT n``) instead of ranking every match. The index is derived:
 dropped here and written again by ``ifm-api db upgrade`` (the read model's format changed).
+``search_terms``: every token of the index, so that a prefix query word can be matched by
+the terms it covers (read lazily by FTS5) instead of a prefix query (which FTS5 answers by
+merging every matching term's whole list first).
 
 Revision ID: 0013
 Revises: 0012
@@ -91,6 +94,13 @@ def _entries(keyed: bool) -> None:
     _forget_built_read_model()
 
 
+def _terms() -> None:
+    op.create_table('search_terms',
+    sa.Column('term', sa.String(length=255), nullable=False),
+    sa.PrimaryKeyConstraint('term', name=op.f('pk_search_terms'))
+    )
+
+
 def _drop() -> None:
     if _sqlite():
         op.execute("DROP TABLE search_fts")
@@ -101,8 +111,10 @@ def _drop() -> None:
 def upgrade() -> None:
     _drop()
     _entries(keyed=True)
+    _terms()
 
 
 def downgrade() -> None:
+    op.drop_table('search_terms')
     _drop()
     _entries(keyed=False)

@@ -19,11 +19,13 @@ import orjson
 from sqlalchemy import Text, bindparam, func, insert, select, text
 from sqlalchemy import column as sql_column
 from sqlalchemy import table as sql_table
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
 from ifm_api.core.read.model import ALL_LANGUAGES, API_ROOT, PublicItem
-from ifm_api.search.models import SearchEntry, SearchText
+from ifm_api.search.models import SearchEntry, SearchTerm, SearchText
 from ifm_api.search.text import index_tokens
 
 TITLE_FIELDS = ("title", "name")
@@ -229,6 +231,22 @@ def index_rows(session: Session, ids: Iterable[int], rows: Iterable[dict[str, An
     else:
         session.execute(insert(SearchEntry), [row for row, _texts in pairs])
     session.execute(insert(SearchText), [texts for _row, texts in pairs])
+    add_terms(session, {t for _row, texts in pairs for t in _tokens(texts)})
+
+
+def _tokens(texts: dict[str, Any]) -> list[str]:
+    return [*texts["title"].split(), *texts["body"].split()]
+
+
+def add_terms(session: Session, terms: set[str]) -> None:
+    """Record tokens in ``search_terms`` (those already there are left alone)."""
+    if not terms:
+        return
+    dialect = session.get_bind().dialect.name
+    upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        upsert(SearchTerm).on_conflict_do_nothing(), [{"term": t} for t in sorted(terms)]
+    )
 
 
 # --- check -----------------------------------------------------------------------------------
@@ -258,8 +276,10 @@ def check(session: Session) -> list[str]:
         .where(P.lang != ALL_LANGUAGES)
         .order_by(P.id)
     )
+    tokens: set[str] = set()
     for row in rows:
         wanted_entry, wanted_texts = entry(row.id, row._asdict())
+        tokens.update(_tokens(wanted_texts))
         if row.entry is None or row.text is None:
             problems.append(f"item {row.entity_id}: search entry of row {row.id} missing")
             continue
@@ -268,6 +288,9 @@ def check(session: Session) -> list[str]:
         wanted = [wanted_entry[c] for c in ENTRY_CHECKED] + [wanted_texts[c] for c in TEXT_CHECKED]
         if stored != wanted:
             problems.append(f"item {row.entity_id}: search entry of row {row.id} stale")
+    missing = tokens - set(session.scalars(select(SearchTerm.term)))
+    if missing:
+        problems.append(f"search_terms: {len(missing)} tokens of the index missing")
     if session.get_bind().dialect.name == "sqlite":
         try:
             session.execute(

@@ -54,3 +54,14 @@ class SearchText(Base):
     title: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
     texts: Mapped[str] = mapped_column(Text)
+
+
+class SearchTerm(Base):
+    """Every token the index holds (added as rows are indexed, never removed: a term no
+    row holds any more matches nothing). A prefix query word becomes the list of the terms
+    it covers, which FTS5 reads lazily, newest first, where its own prefix query would merge
+    every matching term's whole list first."""
+
+    __tablename__ = "search_terms"
+
+    term: Mapped[str] = mapped_column(String(255), primary_key=True)

@@ -17,7 +17,9 @@ same order. The count stops at ``MAX_RESULTS``: a search reaches at most that ma
 
 from __future__ import annotations
 
+import functools
 import html
+import operator
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,7 +30,9 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    String,
     Text,
+    case,
     cast,
     func,
     literal,
@@ -52,13 +56,14 @@ from ifm_api.core.models import LIVE
 from ifm_api.core.read.model import API_ROOT, PublicItem
 from ifm_api.core.read.public import Stored, _order
 from ifm_api.search.index import FTS_TABLE
-from ifm_api.search.models import SearchEntry, SearchText
+from ifm_api.search.models import SearchEntry, SearchTerm, SearchText
 from ifm_api.search.params import MAX_SEARCH_RESULTS as MAX_RESULTS
 from ifm_api.search.text import BODY, TITLE, WORD, Marker, Query, Tier, parse_query, words
 
 P, E, T = PublicItem, SearchEntry, SearchText
 SNIPPET_CHARS = 200  # a highlight's length, about
 SNIPPET_BEFORE = 60  # of which before the first match
+TERMS_PER_PREFIX = 64  # a prefix word covering more terms is an FTS5 prefix query
 
 
 class CrossJoin(Join):
@@ -110,7 +115,7 @@ def _matching(
         stmt = (
             select(E.item_id)
             .select_from(CrossJoin(fts, E.__table__, fts.c.rowid == E.recency_key))
-            .where(literal_column(FTS_TABLE).match(query.fts5(tier)), *conditions)
+            .where(literal_column(FTS_TABLE).match(_fts5(query, tier)), *conditions)
         )
         return stmt, fts.c.rowid
     vector = literal_column(f"{E.__tablename__}.vector")
@@ -121,6 +126,45 @@ def _matching(
         # the title's small vector first: a walk along the key checks it on every row
         found = (in_title if tier == TITLE else ~in_title) & found
     return select(E.item_id).where(found, *conditions), E.recency_key
+
+
+def _fts5(query: Query, tier: Tier) -> ColumnElement[str]:
+    """The FTS5 MATCH expression, its prefix words as the terms they cover (``_covered``)."""
+    pieces: list[ColumnElement[str]] = []
+    written = ""
+    for part in query.fts5_parts(tier):
+        if isinstance(part, str):
+            written += part
+            continue
+        if written:
+            pieces.append(literal(written, String))
+            written = ""
+        pieces.append(_covered(part.token))
+    if written:
+        pieces.append(literal(written, String))
+    return functools.reduce(operator.add, pieces)
+
+
+def _covered(prefix: str) -> ColumnElement[str]:
+    """The terms of the index that ``prefix`` covers, as an FTS5 ``OR`` of exact tokens
+    (FTS5 reads those lazily in rowid order, so a page of a common word stops early; its own
+    prefix query reads every matching term's whole list first). Past ``TERMS_PER_PREFIX``
+    terms (a prefix of three letters, say), or with none recorded, the prefix query."""
+    after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    covered = (
+        select(SearchTerm.term)
+        .where(SearchTerm.term >= prefix, SearchTerm.term < after)
+        .limit(TERMS_PER_PREFIX + 1)
+        .subquery("covered")
+    )
+    phrase = literal('"', String) + covered.c.term + literal('"', String)
+    as_prefix = literal(f'"{prefix}"*', String)
+    terms = func.count()
+    found = case(
+        (or_(terms == 0, terms > TERMS_PER_PREFIX), as_prefix),
+        else_=literal("(", String) + func.group_concat(phrase, " OR ") + literal(")", String),
+    )
+    return select(found).select_from(covered).scalar_subquery()
 
 
 def _tsquery(value: str) -> ColumnElement[Any]:

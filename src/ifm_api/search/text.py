@@ -135,12 +135,23 @@ class Query:
     def fts5(self, tier: Tier = None) -> str:
         """The FTS5 MATCH expression: quoted tokens only, so nothing typed is syntax. With a
         tier, only the matches with (``TITLE``) or without (``BODY``) a word in the title."""
-        found = " AND ".join(
-            "(" + " OR ".join(_phrase(a) for a in term) + ")" for term in self.terms
-        )
-        if tier is None:
-            return found
-        return f"({found}) {'AND' if tier == TITLE else 'NOT'} {self.fts5_title()}"
+        return "".join(p if isinstance(p, str) else _phrase(p) for p in self.fts5_parts(tier))
+
+    def fts5_parts(self, tier: Tier = None) -> list[str | Alternative]:
+        """``fts5`` in pieces: its syntax and exact tokens as text, its prefix alternatives
+        left for the caller to write (``search.service`` writes the terms they cover)."""
+        parts: list[str | Alternative] = []
+        if tier is not None:
+            parts.append("(")
+        for n, term in enumerate(self.terms):
+            parts.append(" AND (" if n else "(")
+            parts.extend(_joined(term))
+            parts.append(")")
+        if tier is not None:
+            parts.append(f") {'AND' if tier == TITLE else 'NOT'} title : (")
+            parts.extend(_joined(self.tokens()))
+            parts.append(")")
+        return [p if isinstance(p, str) or p.prefix else _phrase(p) for p in parts]
 
     def fts5_title(self) -> str:
         """FTS5: any word of the query in the title column."""
@@ -152,6 +163,15 @@ class Query:
         if any_term:
             return " | ".join(_lexeme(a) for a in self.tokens())
         return " & ".join("(" + " | ".join(_lexeme(a) for a in term) + ")" for term in self.terms)
+
+
+def _joined(alternatives: Iterable[Alternative]) -> list[str | Alternative]:
+    parts: list[str | Alternative] = []
+    for n, alt in enumerate(alternatives):
+        if n:
+            parts.append(" OR ")
+        parts.append(alt)
+    return parts
 
 
 def _phrase(alt: Alternative) -> str:
