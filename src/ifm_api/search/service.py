@@ -32,10 +32,10 @@ from sqlalchemy import (
     Select,
     String,
     Text,
+    bindparam,
     case,
     cast,
     func,
-    literal,
     literal_column,
     or_,
     select,
@@ -54,7 +54,7 @@ from ifm_api.core.errors import BadRequest
 from ifm_api.core.i18n import ALL, supported_languages
 from ifm_api.core.models import LIVE
 from ifm_api.core.read.model import API_ROOT, PublicItem
-from ifm_api.core.read.public import Stored, _order
+from ifm_api.core.read.public import Stored, _order, prebuilt
 from ifm_api.search.index import FTS_TABLE
 from ifm_api.search.models import SearchEntry, SearchTerm, SearchText
 from ifm_api.search.params import MAX_SEARCH_RESULTS as MAX_RESULTS
@@ -93,82 +93,136 @@ def query_of(text: str) -> Query:
     return parse_query(text, supported_languages())
 
 
-def visible_entries(ctx: ReadContext) -> list[ColumnElement[bool]]:
+def _mode(ctx: ReadContext) -> str:
+    return "strict" if ctx.fallback is False else "lenient"
+
+
+def _visible(mode: str) -> list[ColumnElement[bool]]:
     """As ``core.read.public._visible``, on the entries' copies of those columns."""
-    mode = E.strict if ctx.fallback is False else E.lenient
+    flag = E.strict if mode == "strict" else E.lenient
     return [
-        E.lang == ctx.lang,
-        mode == true(),
-        E.visible_from <= ctx.now,
-        or_(E.visible_until.is_(None), E.visible_until > ctx.now),
+        E.lang == bindparam("lang"),
+        flag == true(),
+        E.visible_from <= bindparam("now"),
+        or_(E.visible_until.is_(None), E.visible_until > bindparam("now")),
     ]
 
 
+Shape = tuple[tuple[bool, ...], ...]  # per word, per alternative: whether it is a prefix
+
+
+def _shape(query: Query) -> Shape:
+    return tuple(tuple(alt.prefix for alt in term) for term in query.terms)
+
+
+def _values(query: Query, ctx: ReadContext) -> dict[str, Any]:
+    """The bound values of the statements of ``_statements`` for this query and read."""
+    values: dict[str, Any] = {"lang": ctx.lang, "now": ctx.now, "cap": MAX_RESULTS + 1}
+    if db.session().get_bind().dialect.name == "sqlite":
+        for n, alt in enumerate(query.tokens()):
+            if alt.prefix:
+                values[f"t{n}"] = alt.token
+                values[f"u{n}"] = alt.token[:-1] + chr(ord(alt.token[-1]) + 1)
+                values[f"p{n}"] = f'"{alt.token}"*'
+            else:
+                values[f"t{n}"] = f'"{alt.token}"'
+    else:
+        values["tsquery"] = query.tsquery()
+        values["tsquery_any"] = query.tsquery(any_term=True)
+    return values
+
+
 def _matching(
-    query: Query, conditions: Sequence[ColumnElement[bool]], tier: Tier = None
+    shape: Shape, conditions: Sequence[ColumnElement[bool]], tier: Tier = None
 ) -> tuple[Select[Any], ColumnElement[Any]]:
-    """The entries the query finds among those ``conditions`` allow (with a tier: only those
-    with a word of the query in the title, or only those without), and the key that orders
-    them newest first when descending (the full-text index's own order on SQLite)."""
+    """The entries a query of that shape finds among those ``conditions`` allow (with a
+    tier: only those with a word of the query in the title, or only those without), and the
+    key that orders them newest first when descending (on SQLite FTS5's own order)."""
     if db.session().get_bind().dialect.name == "sqlite":
         fts = sql_table(FTS_TABLE, sql_column("rowid"))
         stmt = (
             select(E.item_id)
             .select_from(CrossJoin(fts, E.__table__, fts.c.rowid == E.recency_key))
-            .where(literal_column(FTS_TABLE).match(_fts5(query, tier)), *conditions)
+            .where(literal_column(FTS_TABLE).match(_fts5(shape, tier)), *conditions)
         )
         return stmt, fts.c.rowid
     vector = literal_column(f"{E.__tablename__}.vector")
-    found = vector.op("@@")(_tsquery(query.tsquery()))
+    found = vector.op("@@")(_tsquery("tsquery"))
     if tier is not None:
         title_vector = literal_column(f"{E.__tablename__}.title_vector")
-        in_title = title_vector.op("@@")(_tsquery(query.tsquery(any_term=True)))
+        in_title = title_vector.op("@@")(_tsquery("tsquery_any"))
         # the title's small vector first: a walk along the key checks it on every row
         found = (in_title if tier == TITLE else ~in_title) & found
     return select(E.item_id).where(found, *conditions), E.recency_key
 
 
-def _fts5(query: Query, tier: Tier) -> ColumnElement[str]:
-    """The FTS5 MATCH expression, its prefix words as the terms they cover (``_covered``)."""
-    pieces: list[ColumnElement[str]] = []
-    written = ""
-    for part in query.fts5_parts(tier):
-        if isinstance(part, str):
-            written += part
-            continue
-        if written:
-            pieces.append(literal(written, String))
-            written = ""
-        pieces.append(_covered(part.token))
-    if written:
-        pieces.append(literal(written, String))
-    return functools.reduce(operator.add, pieces)
+def _fts5(shape: Shape, tier: Tier) -> ColumnElement[str]:
+    """The FTS5 MATCH expression of ``Query.fts5`` with bound tokens, and its prefix words
+    as the terms they cover (``_covered``)."""
+    pieces: list[str | ColumnElement[str]] = []
+    numbered: list[list[int]] = []
+    for term in shape:
+        start = sum(len(t) for t in numbered)
+        numbered.append(list(range(start, start + len(term))))
+    prefix = [p for term in shape for p in term]
+
+    def alternatives(indexes: list[int]) -> None:
+        for k, n in enumerate(indexes):
+            if k:
+                pieces.append(" OR ")
+            pieces.append(_covered(n) if prefix[n] else bindparam(f"t{n}", type_=String))
+
+    if tier is not None:
+        pieces.append("(")
+    for k, indexes in enumerate(numbered):
+        pieces.append(" AND (" if k else "(")
+        alternatives(indexes)
+        pieces.append(")")
+    if tier is not None:
+        pieces.append(f") {'AND' if tier == TITLE else 'NOT'} title : (")
+        alternatives(list(range(len(prefix))))
+        pieces.append(")")
+    merged: list[str | ColumnElement[str]] = []
+    for piece in pieces:
+        if isinstance(piece, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += piece
+        else:
+            merged.append(piece)
+    return functools.reduce(
+        operator.add, (_constant(p) if isinstance(p, str) else p for p in merged)
+    )
 
 
-def _covered(prefix: str) -> ColumnElement[str]:
-    """The terms of the index that ``prefix`` covers, as an FTS5 ``OR`` of exact tokens
-    (FTS5 reads those lazily in rowid order, so a page of a common word stops early; its own
-    prefix query reads every matching term's whole list first). Past ``TERMS_PER_PREFIX``
-    terms (a prefix of three letters, say), or with none recorded, the prefix query."""
-    after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+def _constant(text: str) -> ColumnElement[str]:
+    """A constant of the statement's text: the expression's syntax, never what was typed."""
+    return literal_column("'" + text.replace("'", "''") + "'", String)
+
+
+def _covered(n: int) -> ColumnElement[str]:
+    """The terms of the index that prefix word ``n`` (``:t<n>``, up to ``:u<n>``) covers, as
+    an FTS5 ``OR`` of exact tokens: FTS5 reads those lazily in rowid order, so a page of a
+    common word stops early, where its own prefix query (``:p<n>``) reads every matching
+    term's whole list first. Past ``TERMS_PER_PREFIX`` terms (a prefix of three letters,
+    say), or with none recorded, the prefix query."""
     covered = (
         select(SearchTerm.term)
-        .where(SearchTerm.term >= prefix, SearchTerm.term < after)
+        .where(SearchTerm.term >= bindparam(f"t{n}"), SearchTerm.term < bindparam(f"u{n}"))
         .limit(TERMS_PER_PREFIX + 1)
-        .subquery("covered")
+        .subquery(f"covered{n}")
     )
-    phrase = literal('"', String) + covered.c.term + literal('"', String)
-    as_prefix = literal(f'"{prefix}"*', String)
+    quote = _constant('"')
     terms = func.count()
     found = case(
-        (or_(terms == 0, terms > TERMS_PER_PREFIX), as_prefix),
-        else_=literal("(", String) + func.group_concat(phrase, " OR ") + literal(")", String),
+        (or_(terms == 0, terms > TERMS_PER_PREFIX), bindparam(f"p{n}", type_=String)),
+        else_=_constant("(")
+        + func.group_concat(quote + covered.c.term + quote, " OR ")
+        + _constant(")"),
     )
     return select(found).select_from(covered).scalar_subquery()
 
 
-def _tsquery(value: str) -> ColumnElement[Any]:
-    return cast(literal(value, Text), TSQUERY)
+def _tsquery(name: str) -> ColumnElement[Any]:
+    return cast(bindparam(name, type_=Text), TSQUERY)
 
 
 def _columns() -> tuple[Any, ...]:
@@ -182,11 +236,53 @@ def _unchanged(stmt: Select[Any]) -> Select[Any]:
     return stmt
 
 
-def _count(stmt: Select[Any]) -> tuple[int, bool]:
-    """The number of matches up to ``MAX_RESULTS`` (beyond, counting would read every
-    match), and whether that is all of them."""
-    capped = stmt.with_only_columns(E.item_id).limit(MAX_RESULTS + 1).subquery("matches")
-    found = db.session().scalar(select(func.count()).select_from(capped)) or 0
+def _count_statement(stmt: Select[Any]) -> Select[Any]:
+    """The matches, up to ``:cap`` (``MAX_RESULTS`` + 1: beyond, counting would read every
+    match)."""
+    capped = stmt.with_only_columns(E.item_id).limit(bindparam("cap")).subquery("matches")
+    return select(func.count()).select_from(capped)
+
+
+def _ranked_statements(
+    shape: Shape, conditions: Sequence[ColumnElement[bool]], extend: Extend
+) -> tuple[Select[Any], Select[Any]]:
+    """(count, page) by relevance, without scoring every match: the title tier (score 2)
+    and the rest (score 1), each read newest first and only as far as the page needs
+    (``:depth``), merged; then only the page's stored JSON and texts are read."""
+    count = _count_statement(extend(_matching(shape, conditions)[0]))
+    tiers = []
+    for score, tier in ((2, TITLE), (1, BODY)):
+        tier_stmt, key = _matching(shape, conditions, tier)
+        best = (
+            extend(tier_stmt)
+            .with_only_columns(
+                E.item_id.label("row_id"),
+                literal_column(str(score), Integer).label("score"),
+                E.recency_key.label("key"),
+            )
+            .order_by(key.desc())
+            .limit(bindparam("depth"))
+        )
+        tiers.append(select(best.subquery(f"tier{score}")))
+    ranked = union_all(*tiers).subquery("ranked")
+    page = (
+        select(*_columns(), ranked.c.score)
+        .select_from(ranked)
+        .join(P, P.id == ranked.c.row_id)
+        .join(T, T.item_id == P.id)
+        .order_by(ranked.c.score.desc(), ranked.c.key.desc())
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+    return count, page
+
+
+def _run(stmt: Any, values: dict[str, Any]) -> Any:
+    return db.session().connection().execute(stmt, values)
+
+
+def _count(count: Select[Any], values: dict[str, Any]) -> tuple[int, bool]:
+    found = _run(count, values).scalar() or 0
     return min(found, MAX_RESULTS), found <= MAX_RESULTS
 
 
@@ -196,53 +292,28 @@ def _page_size(total: int, page: int, page_size: int) -> int:
 
 
 def _ranked(
-    query: Query,
-    conditions: Sequence[ColumnElement[bool]],
-    extend: Extend,
+    statements: tuple[Select[Any], Select[Any]],
+    values: dict[str, Any],
     page: int,
     page_size: int,
 ) -> tuple[list[Hit], int, bool]:
-    """Relevance without scoring every match: the title tier (score 2) and the rest (score
-    1), each read newest first and only as far as the page needs (``LIMIT``), merged; then
-    only the page's stored JSON and texts are read. A count (capped) and that page: two
-    statements, and their cost grows with the page's depth, not with the matches."""
-    stmt, _key = _matching(query, conditions)
-    total, exact = _count(extend(stmt))
+    """A count (capped) and one page: two statements, whose cost grows with the page's
+    depth, not with the number of matches."""
+    count, ranked = statements
+    total, exact = _count(count, values)
     size = _page_size(total, page, page_size)
     if not size:
         return [], total, exact
-    tiers = []
-    for score, tier in ((2, TITLE), (1, BODY)):
-        tier_stmt, key = _matching(query, conditions, tier)
-        best = (
-            extend(tier_stmt)
-            .with_only_columns(
-                E.item_id.label("row_id"),
-                literal_column(str(score), Integer).label("score"),
-                E.recency_key.label("key"),
-            )
-            .order_by(key.desc())
-            .limit((page - 1) * page_size + size)
-        )
-        tiers.append(select(best.subquery(f"tier{score}")))
-    ranked = union_all(*tiers).subquery("ranked")
-    rows = db.session().execute(
-        select(*_columns(), ranked.c.score)
-        .select_from(ranked)
-        .join(P, P.id == ranked.c.row_id)
-        .join(T, T.item_id == P.id)
-        .order_by(ranked.c.score.desc(), ranked.c.key.desc())
-        .limit(size)
-        .offset((page - 1) * page_size)
-    )
+    offset = (page - 1) * page_size
+    rows = _run(ranked, {**values, "depth": offset + size, "limit": size, "offset": offset})
     return [Hit(Stored(*row[:5]), row.score, row.texts) for row in rows], total, exact
 
 
 def _sorted(
-    stmt: Select[Any], order: list[Any], page: int, page_size: int
+    stmt: Select[Any], order: list[Any], values: dict[str, Any], page: int, page_size: int
 ) -> tuple[list[Stored], int, bool]:
     """A list's own ``sort`` over the matches (it needs every match's read-model row)."""
-    total, exact = _count(stmt)
+    total, exact = _count(_count_statement(stmt), values)
     size = _page_size(total, page, page_size)
     if not size:
         return [], total, exact
@@ -253,12 +324,13 @@ def _sorted(
         .offset((page - 1) * page_size)
         .subquery("ranked")
     )
-    rows = db.session().execute(
+    rows = _run(
         select(*_columns())
         .select_from(ranked)
         .join(P, P.id == ranked.c.row_id)
         .join(T, T.item_id == P.id)
-        .order_by(*order)
+        .order_by(*order),
+        values,
     )
     return [Stored(*row[:5]) for row in rows], total, exact
 
@@ -267,6 +339,10 @@ def check_list_query(ctx: ReadContext, *, bibliography: bool) -> None:
     """``q`` searches what the public reads in one language."""
     if ctx.lang == ALL or ctx.state != LIVE or bibliography:
         raise BadRequest("search_not_here")
+
+
+def _dialect() -> str:
+    return db.session().get_bind().dialect.name
 
 
 def list_rows(
@@ -281,19 +357,27 @@ def list_rows(
 ) -> tuple[list[Stored], int, bool]:
     """A list's page with ``q``, the number of matches (at most ``MAX_RESULTS``) and whether
     that is all: its filters, and its ``sort`` if one is asked for (both need the read-model
-    row of every match; relevance alone does not)."""
+    row of every match, and a statement built for the request; relevance alone does not)."""
     query = query_of(text)
-    conditions = [E.type == spec.type, *visible_entries(ctx)]
-    extend = _unchanged
+    shape, mode = _shape(query), _mode(ctx)
+    values = {**_values(query, ctx), "type": spec.type}
+    conditions = [E.type == bindparam("type"), *_visible(mode)]
     if sort or _filtered(spec, filters, ctx):
 
         def extend(stmt: Select[Any]) -> Select[Any]:
             stmt = stmt.join(P, P.id == E.item_id)
             return spec.read.filters(stmt, filters, ctx) if spec.read.filters else stmt
 
-    if sort:
-        return _sorted(extend(_matching(query, conditions)[0]), _order(spec, sort), page, page_size)
-    hits, total, exact = _ranked(query, conditions, extend, page, page_size)
+        if sort:
+            stmt = extend(_matching(shape, conditions)[0])
+            return _sorted(stmt, _order(spec, sort), values, page, page_size)
+        statements = _ranked_statements(shape, conditions, extend)
+    else:
+        statements = prebuilt(
+            ("search list", _dialect(), shape, mode),
+            lambda: _ranked_statements(shape, conditions, _unchanged),
+        )
+    hits, total, exact = _ranked(statements, values, page, page_size)
     return [hit.row for hit in hits], total, exact
 
 
@@ -311,8 +395,15 @@ def search(
     """A page of hits across the types (item ``type`` values), the number of matches (at
     most ``MAX_RESULTS``) and whether that is all of them."""
     query = query_of(text)
-    conditions = [E.type.in_(types), *visible_entries(ctx)]
-    return _ranked(query, conditions, _unchanged, page, page_size)
+    shape, mode = _shape(query), _mode(ctx)
+    values = {**_values(query, ctx), "types": list(types)}
+    statements = prebuilt(
+        ("search", _dialect(), shape, mode),
+        lambda: _ranked_statements(
+            shape, [E.type.in_(bindparam("types", expanding=True)), *_visible(mode)], _unchanged
+        ),
+    )
+    return _ranked(statements, values, page, page_size)
 
 
 # --- the body --------------------------------------------------------------------------------

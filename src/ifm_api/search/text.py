@@ -134,44 +134,22 @@ class Query:
 
     def fts5(self, tier: Tier = None) -> str:
         """The FTS5 MATCH expression: quoted tokens only, so nothing typed is syntax. With a
-        tier, only the matches with (``TITLE``) or without (``BODY``) a word in the title."""
-        return "".join(p if isinstance(p, str) else _phrase(p) for p in self.fts5_parts(tier))
-
-    def fts5_parts(self, tier: Tier = None) -> list[str | Alternative]:
-        """``fts5`` in pieces: its syntax and exact tokens as text, its prefix alternatives
-        left for the caller to write (``search.service`` writes the terms they cover)."""
-        parts: list[str | Alternative] = []
-        if tier is not None:
-            parts.append("(")
-        for n, term in enumerate(self.terms):
-            parts.append(" AND (" if n else "(")
-            parts.extend(_joined(term))
-            parts.append(")")
-        if tier is not None:
-            parts.append(f") {'AND' if tier == TITLE else 'NOT'} title : (")
-            parts.extend(_joined(self.tokens()))
-            parts.append(")")
-        return [p if isinstance(p, str) or p.prefix else _phrase(p) for p in parts]
-
-    def fts5_title(self) -> str:
-        """FTS5: any word of the query in the title column."""
-        alternatives = " OR ".join(_phrase(a) for a in self.tokens())
-        return f"title : ({alternatives})"
+        tier, only the matches with (``TITLE``) or without (``BODY``) a word in the title.
+        (``search.service`` writes it with bound tokens, and prefixes as the terms they
+        cover.)"""
+        found = " AND ".join(
+            "(" + " OR ".join(_phrase(a) for a in term) + ")" for term in self.terms
+        )
+        if tier is None:
+            return found
+        title = " OR ".join(_phrase(a) for a in self.tokens())
+        return f"({found}) {'AND' if tier == TITLE else 'NOT'} title : ({title})"
 
     def tsquery(self, *, any_term: bool = False) -> str:
         """The PostgreSQL ``tsquery`` text (cast, not parsed: the lexemes are ours)."""
         if any_term:
             return " | ".join(_lexeme(a) for a in self.tokens())
         return " & ".join("(" + " | ".join(_lexeme(a) for a in term) + ")" for term in self.terms)
-
-
-def _joined(alternatives: Iterable[Alternative]) -> list[str | Alternative]:
-    parts: list[str | Alternative] = []
-    for n, alt in enumerate(alternatives):
-        if n:
-            parts.append(" OR ")
-        parts.append(alt)
-    return parts
 
 
 def _phrase(alt: Alternative) -> str:
