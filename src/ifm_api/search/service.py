@@ -20,7 +20,6 @@ from __future__ import annotations
 import functools
 import html
 import operator
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -58,7 +57,7 @@ from ifm_api.core.read.public import Stored, _order, prebuilt
 from ifm_api.search.index import FTS_TABLE
 from ifm_api.search.models import SearchEntry, SearchTerm, SearchText
 from ifm_api.search.params import MAX_SEARCH_RESULTS as MAX_RESULTS
-from ifm_api.search.text import BODY, TITLE, WORD, Marker, Query, Tier, parse_query, words
+from ifm_api.search.text import BODY, TITLE, Marker, Query, Tier, parse_query, words
 
 P, E, T = PublicItem, SearchEntry, SearchText
 SNIPPET_CHARS = 200  # a highlight's length, about
@@ -428,14 +427,11 @@ def highlights(texts: dict[str, str], marker: Marker, lang: str | None) -> dict[
 
 
 def _snippet(text: str, marker: Marker, lang: str | None) -> str | None:
-    """The text around its first match (regular expressions find it: a body is long, the
-    words a query matches in it are few)."""
-    matched = {word for word in set(WORD.findall(text)) if marker(word, lang)}
-    if not matched:
+    """The text around its first match (the words are read up to it only: a body is long,
+    and a common word's first match is near its start), matched words in ``<mark>``."""
+    first = next((m for m in words(text) if marker(m.group(), lang)), None)
+    if first is None:
         return None
-    alternatives = "|".join(re.escape(w) for w in sorted(matched, key=len, reverse=True))
-    first = re.search(rf"(?<![^\W_])(?:{alternatives})(?![^\W_])", text)
-    assert first is not None
     start, end = 0, len(text)
     if len(text) > SNIPPET_CHARS:
         start = max(0, first.start() - SNIPPET_BEFORE)
@@ -448,7 +444,7 @@ def _snippet(text: str, marker: Marker, lang: str | None) -> str | None:
     position = start
     for match in words(text[start:end]):
         word_start, word_end = start + match.start(), start + match.end()
-        if match.group() in matched:
+        if marker(match.group(), lang):
             parts.append(html.escape(text[position:word_start]))
             parts.append(f"<mark>{html.escape(match.group())}</mark>")
             position = word_end
