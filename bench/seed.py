@@ -5,7 +5,7 @@
 SQLite (default): ``bench/run/db-<N>.sqlite3``. PostgreSQL: with
 ``DATABASE_URL=postgresql+psycopg://user@host:5432/<name>`` the data goes into the database
 ``<name>_<N>`` on that server (created if missing), so every size is kept side by side. A seeded
-database is reused as long as its marker (format, N, seed, schema head) and its news count
+database is reused as long as its marker (format, N, seed, schema head) and its seeded news count
 match; ``--force`` seeds again.
 
 The text follows the peers' Wagtail seed (``seed_news``): the same generator, word lists and
@@ -189,7 +189,9 @@ def is_current(url: str, marker: dict[str, Any]) -> bool:
     try:
         with engine.connect() as conn:
             count = conn.scalar(
-                select(func.count()).select_from(ContentEntity).where(ContentEntity.type == "news")
+                select(func.count())
+                .select_from(ContentEntity)
+                .where(ContentEntity.type == "news", ContentEntity.created_by == AUTHOR)
             )
     except Exception:
         return False

@@ -265,6 +265,24 @@ def test_search_counts_and_pages_through_the_first_matches_only(
     assert exact["total"] == 1 and exact["total_exact"] is True
 
 
+@pytest.mark.parametrize("terms", [0, 1, 64])
+def test_search_prefixes_find_the_same_however_many_terms_they_cover(
+    client: FlaskClient, make_item: Any, monkeypatch: pytest.MonkeyPatch, terms: int
+) -> None:
+    """A prefix word is matched by the index's terms it covers, or (past the limit) by a
+    prefix query: the same items either way."""
+    monkeypatch.setattr("ifm_api.search.service.TERMS_PER_PREFIX", terms)
+    made = [
+        news(make_item, de="Gründung", published_at=at(2019)),
+        news(make_item, de="Gründer und Gründerinnen", published_at=at(2020)),
+        news(make_item, de={"title": "Neues", "body": "<p>Gründungszuschuss</p>"}),
+    ]
+    news(make_item, de="Grüne Wiese")
+    expected = [("news", made[1]), ("news", made[0]), ("news", made[2])]
+    assert found(client, "/api/v1/search?q=gründ&lang=de") == expected
+    assert found(client, "/api/v1/news?q=Gründ&lang=de") == expected
+
+
 def test_list_q_combines_with_filters(client: FlaskClient, make_item: Any) -> None:
     tagged = news(make_item, de="Gründungen A", tags=["start"])
     news(make_item, de="Gründungen B")
@@ -408,3 +426,11 @@ def test_readmodel_rebuild_builds_the_search_index(
     assert result.exit_code == 0, result.output
     assert runner.invoke(main, ["readmodel", "check"]).exit_code == 0
     assert found(client, "/api/v1/search?q=Wiederaufbau") == [("report", item)]
+    with app.app_context(), db.transaction() as session:
+        from ifm_api.search.models import SearchTerm
+
+        session.execute(delete(SearchTerm).where(SearchTerm.term == "wiederaufbau"))
+    checked = runner.invoke(main, ["readmodel", "check"])
+    assert (
+        checked.exit_code == 1 and "search_terms: 1 of the index's tokens missing" in checked.output
+    )

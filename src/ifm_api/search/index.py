@@ -290,7 +290,7 @@ def check(session: Session) -> list[str]:
             problems.append(f"item {row.entity_id}: search entry of row {row.id} stale")
     missing = tokens - set(session.scalars(select(SearchTerm.term)))
     if missing:
-        problems.append(f"search_terms: {len(missing)} tokens of the index missing")
+        problems.append(f"search_terms: {len(missing)} of the index's tokens missing")
     if session.get_bind().dialect.name == "sqlite":
         try:
             session.execute(

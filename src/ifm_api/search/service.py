@@ -118,6 +118,7 @@ def _values(query: Query, ctx: ReadContext) -> dict[str, Any]:
     """The bound values of the statements of ``_statements`` for this query and read."""
     values: dict[str, Any] = {"lang": ctx.lang, "now": ctx.now, "cap": MAX_RESULTS + 1}
     if db.session().get_bind().dialect.name == "sqlite":
+        values["terms_cap"] = TERMS_PER_PREFIX + 1
         for n, alt in enumerate(query.tokens()):
             if alt.prefix:
                 values[f"t{n}"] = alt.token
@@ -206,13 +207,13 @@ def _covered(n: int) -> ColumnElement[str]:
     covered = (
         select(SearchTerm.term)
         .where(SearchTerm.term >= bindparam(f"t{n}"), SearchTerm.term < bindparam(f"u{n}"))
-        .limit(TERMS_PER_PREFIX + 1)
+        .limit(bindparam("terms_cap"))
         .subquery(f"covered{n}")
     )
     quote = _constant('"')
     terms = func.count()
     found = case(
-        (or_(terms == 0, terms > TERMS_PER_PREFIX), bindparam(f"p{n}", type_=String)),
+        (or_(terms == 0, terms >= bindparam("terms_cap")), bindparam(f"p{n}", type_=String)),
         else_=_constant("(")
         + func.group_concat(quote + covered.c.term + quote, " OR ")
         + _constant(")"),
