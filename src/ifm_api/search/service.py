@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import html
 import operator
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -57,7 +58,7 @@ from ifm_api.core.read.public import Stored, _order, prebuilt
 from ifm_api.search.index import FTS_TABLE
 from ifm_api.search.models import SearchEntry, SearchTerm, SearchText
 from ifm_api.search.params import MAX_SEARCH_RESULTS as MAX_RESULTS
-from ifm_api.search.text import BODY, TITLE, Marker, Query, Tier, parse_query, words
+from ifm_api.search.text import BODY, TITLE, WORD, Marker, Query, Tier, parse_query, words
 
 P, E, T = PublicItem, SearchEntry, SearchText
 SNIPPET_CHARS = 200  # a highlight's length, about
@@ -410,11 +411,12 @@ def search(
 
 
 def hit_body(hit: Hit, marker: Marker, api_root: str) -> bytes:
-    """The stored item as the lists serve it, with ``score`` and ``highlights``."""
-    item = orjson.loads(hit.row.doc.replace(API_ROOT, api_root))
-    item["score"] = hit.score
-    item["highlights"] = highlights(orjson.loads(hit.texts), marker, hit.row.served_lang)
-    return orjson.dumps(item)
+    """The stored item as the lists serve it, with ``score`` and ``highlights`` (added to
+    the stored JSON object's text, not parsed and written again)."""
+    doc = hit.row.doc.replace(API_ROOT, api_root).rstrip()
+    found = highlights(orjson.loads(hit.texts), marker, hit.row.served_lang)
+    extra = b',"score":%d,"highlights":%b}' % (hit.score, orjson.dumps(found))
+    return doc[:-1].encode() + extra
 
 
 def highlights(texts: dict[str, str], marker: Marker, lang: str | None) -> dict[str, str]:
@@ -430,9 +432,12 @@ def highlights(texts: dict[str, str], marker: Marker, lang: str | None) -> dict[
 def _snippet(text: str, marker: Marker, lang: str | None) -> str | None:
     """The text around its first match (the words are read up to it only: a body is long,
     and a common word's first match is near its start), matched words in ``<mark>``."""
-    first = next((m for m in words(text) if marker(m.group(), lang)), None)
-    if first is None:
+    matched = marker.for_language(lang)
+    word = next((w for w in WORD.findall(text) if matched(w)), None)
+    if word is None:
         return None
+    first = re.search(rf"(?<![^\W_]){re.escape(word)}(?![^\W_])", text)
+    assert first is not None
     start, end = 0, len(text)
     if len(text) > SNIPPET_CHARS:
         start = max(0, first.start() - SNIPPET_BEFORE)
@@ -445,7 +450,7 @@ def _snippet(text: str, marker: Marker, lang: str | None) -> str | None:
     position = start
     for match in words(text[start:end]):
         word_start, word_end = start + match.start(), start + match.end()
-        if marker(match.group(), lang):
+        if matched(match.group()):
             parts.append(html.escape(text[position:word_start]))
             parts.append(f"<mark>{html.escape(match.group())}</mark>")
             position = word_end

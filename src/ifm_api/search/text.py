@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Literal
@@ -196,15 +196,22 @@ class Marker:
         alternatives = query.tokens()
         self.prefixes = tuple(a.token for a in alternatives if a.prefix)
         self.exact = frozenset(a.token for a in alternatives if not a.prefix)
-        self.memo: dict[tuple[str, str | None], bool] = {}
+        self.memo: dict[str | None, dict[str, bool]] = {}
 
     def __call__(self, word: str, lang: str | None) -> bool:
-        key = (word, lang)
-        hit = self.memo.get(key)
-        if hit is None:
-            hit = any(
-                token in self.exact or token.startswith(self.prefixes)
-                for token in word_forms(word, lang)
-            )
-            self.memo[key] = hit
-        return hit
+        return self.for_language(lang)(word)
+
+    def for_language(self, lang: str | None) -> Callable[[str], bool]:
+        """The test for words of a text in ``lang`` (one dictionary look-up a word seen)."""
+        memo = self.memo.setdefault(lang, {})
+        exact, prefixes = self.exact, self.prefixes
+
+        def matched(word: str) -> bool:
+            hit = memo.get(word)
+            if hit is None:
+                hit = memo[word] = any(
+                    token in exact or token.startswith(prefixes) for token in word_forms(word, lang)
+                )
+            return hit
+
+        return matched
