@@ -20,7 +20,6 @@ from __future__ import annotations
 import functools
 import html
 import operator
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -58,7 +57,7 @@ from ifm_api.core.read.public import Stored, _order, prebuilt
 from ifm_api.search.index import FTS_TABLE
 from ifm_api.search.models import SearchEntry, SearchTerm, SearchText
 from ifm_api.search.params import MAX_SEARCH_RESULTS as MAX_RESULTS
-from ifm_api.search.text import BODY, TITLE, WORD, Marker, Query, Tier, parse_query, words
+from ifm_api.search.text import BODY, TITLE, Marker, Query, Tier, parse_query, words
 
 P, E, T = PublicItem, SearchEntry, SearchText
 SNIPPET_CHARS = 200  # a highlight's length, about
@@ -433,11 +432,15 @@ def _snippet(text: str, marker: Marker, lang: str | None) -> str | None:
     """The text around its first match (the words are read up to it only: a body is long,
     and a common word's first match is near its start), matched words in ``<mark>``."""
     matched = marker.for_language(lang)
-    word = next((w for w in WORD.findall(text) if matched(w)), None)
-    if word is None:
+    known = marker.memo[lang]  # the words seen, looked up inline: a body has hundreds
+    first = None
+    for match in words(text):
+        hit = known.get(match.group())
+        if hit or (hit is None and matched(match.group())):
+            first = match
+            break
+    if first is None:
         return None
-    first = re.search(rf"(?<![^\W_]){re.escape(word)}(?![^\W_])", text)
-    assert first is not None
     start, end = 0, len(text)
     if len(text) > SNIPPET_CHARS:
         start = max(0, first.start() - SNIPPET_BEFORE)
