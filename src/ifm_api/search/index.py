@@ -63,6 +63,9 @@ POSTGRES_DDL = (
     "ALTER TABLE search_entries ADD COLUMN title_vector tsvector",
     "ALTER TABLE search_entries ADD COLUMN vector tsvector",
     "CREATE INDEX ix_search_entries_vector ON search_entries USING gin (vector)",
+    # no parallel scans: a search's statement holds plans it does not run (the tier variants
+    # the count rules out), and a parallel plan would start its workers all the same
+    "ALTER TABLE search_entries SET (parallel_workers = 0)",
 )
 # What the DDL above adds and the models do not declare (for Alembic's comparisons).
 EXTRA_TABLE_PREFIX = FTS_TABLE

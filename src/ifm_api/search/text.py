@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Literal
@@ -145,11 +145,17 @@ class Query:
         title = " OR ".join(_phrase(a) for a in self.tokens())
         return f"({found}) {'AND' if tier == TITLE else 'NOT'} title : ({title})"
 
-    def tsquery(self, *, any_term: bool = False) -> str:
-        """The PostgreSQL ``tsquery`` text (cast, not parsed: the lexemes are ours)."""
+    def tsquery(self, *, any_term: bool = False, covered: Mapping[str, str] | None = None) -> str:
+        """The PostgreSQL ``tsquery`` text (cast, not parsed: the lexemes are ours); a prefix
+        in ``covered`` is written as the lexemes it covers (``search.service``)."""
+        terms = covered or {}
+
+        def lexeme(alt: Alternative) -> str:
+            return terms.get(alt.token, _lexeme(alt)) if alt.prefix else _lexeme(alt)
+
         if any_term:
-            return " | ".join(_lexeme(a) for a in self.tokens())
-        return " & ".join("(" + " | ".join(_lexeme(a) for a in term) + ")" for term in self.terms)
+            return " | ".join(lexeme(a) for a in self.tokens())
+        return " & ".join("(" + " | ".join(lexeme(a) for a in term) + ")" for term in self.terms)
 
 
 def _phrase(alt: Alternative) -> str:
