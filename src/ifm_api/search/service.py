@@ -11,8 +11,9 @@ every match scored: each score is a tier, a query of its own that the full-text 
 answers newest first (FTS5 in rowid order, which is ``recency_key``; PostgreSQL along the
 primary key when the count found many, from the GIN index when it found few), so a page
 reads as many matches as it shows. On PostgreSQL the two statements are the terms that the
-prefix words cover (none without a prefix word), then count and page in one. It is computed the same way on both databases, so both return the same items in the
-same order. The count stops at ``MAX_RESULTS``: a search reaches at most that many matches
+prefix words cover (none without a prefix word), then count and page in one. It is
+computed the same way on both databases, so both return the same items in the same order.
+The count stops at ``MAX_RESULTS``: a search reaches at most that many matches
 (``meta.total_exact`` says whether there are more).
 """
 
