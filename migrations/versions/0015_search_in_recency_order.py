@@ -9,8 +9,8 @@ dropped here and written again by ``ifm-api db upgrade`` (the read model's forma
 the terms it covers (read lazily by FTS5) instead of a prefix query (which FTS5 answers by
 merging every matching term's whole list first).
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-01 22:50:00
 """
 
@@ -18,8 +18,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0014'
-down_revision = '0013'
+revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
