@@ -8,6 +8,9 @@ interval boundary, so a read only asks ``visible_from <= now < visible_until``. 
 ``doc`` is the JSON the contract serves, with ``API_ROOT`` (one byte that JSON text never
 holds raw) where the request's API root goes. ``public_item_links`` holds what the row's
 relations show, for the list filters (``person=``, ``tag=`` …).
+
+The list indexes cover a page's ``WHERE`` and ``ORDER BY`` and hold the row id (SQLite's
+rowid; on PostgreSQL an ``INCLUDE``), so a page's ``OFFSET`` is an index-only walk.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ class PublicItem(Base):
             "strict",
             "visible_from",
             "visible_until",
+            postgresql_include=["id"],
         ),
         Index(
             "ix_public_items_by_date",
@@ -50,6 +54,7 @@ class PublicItem(Base):
             "strict",
             "visible_from",
             "visible_until",
+            postgresql_include=["id"],
         ),
         Index(
             "ix_public_items_by_text",
@@ -61,6 +66,7 @@ class PublicItem(Base):
             "strict",
             "visible_from",
             "visible_until",
+            postgresql_include=["id"],
         ),
     )
 
