@@ -433,6 +433,44 @@ def test_a_rename_writes_the_read_model_rows_of_its_dependants_in_one_batch(
     assert problems(app) == []
 
 
+def test_every_page_of_every_sort_is_the_slice_of_the_whole_list(client: FlaskClient, make_item):
+    """Pages past the middle are read from the far end of the list (in the opposite order,
+    NULLs included): page by page they still add up to the whole list, ties included."""
+    day = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
+    for n in range(7):  # ties on the date and on the title
+        news(
+            make_item,
+            de=f"Titel {n % 3}",
+            en=f"Title {n % 2}",
+            published_at=day + (n // 2) * timedelta(days=1),
+        )
+    for n, end in enumerate([None, date(2020, 1, 1), None, date(2022, 5, 1), date(2020, 1, 1)]):
+        project(make_item, de=f"Projekt {n % 2}", start_date=date(2018, n + 1, 1), end_date=end)
+    for n in range(5):
+        report(make_item, de=f"Bericht {n}", publication_date=date(2021, 1, 1 + n % 2))
+    for resource, sorts in {
+        "news": ["-published_at", "published_at", "title", "-title"],
+        "projects": ["-start_date", "start_date", "-end_date", "end_date", "title"],
+        "reports": ["-publication_date", "publication_date", "title"],
+    }.items():
+        for lang in ("de", "en"):
+            for sort in sorts:
+                base = f"/api/v1/{resource}?lang={lang}&sort={sort}"
+                whole = [
+                    item["id"] for item in client.get(f"{base}&page_size=100").get_json()["items"]
+                ]
+                for size in (1, 2, 3):
+                    pages = -(-len(whole) // size)
+                    paged = [
+                        item["id"]
+                        for page in range(1, pages + 1)
+                        for item in client.get(f"{base}&page_size={size}&page={page}").get_json()[
+                            "items"
+                        ]
+                    ]
+                    assert paged == whole, (resource, lang, sort, size)
+
+
 def test_scheduled_item_appears_on_time_with_no_write(app: Flask, client: FlaskClient, make_item):
     news(make_item, de="Schon da")
     soon = utcnow() + timedelta(seconds=5)  # room for the writes below on a busy machine

@@ -15,6 +15,8 @@ from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import ColumnElement, bindparam, case, func, or_, select, true
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import UnaryExpression
 
 from ifm_api.core import db
 from ifm_api.core.content import REGISTRY, SLUG, ReadContext, ResourceSpec, SlugMatch
@@ -90,17 +92,29 @@ def _order(spec: ResourceSpec, sort: str | None) -> list[Any]:
     return [*spec.read.sorts[key](), direction]
 
 
-def _page_statements(spec: ResourceSpec, mode: str, sort: str) -> tuple[Any, Any, Any]:
-    """(count, page, page by ids) of a list: the shape nearly every list read has.
+def _page_statements(spec: ResourceSpec, mode: str, sort: str) -> tuple[Any, Any, Any, Any]:
+    """(count, page, page by ids, page by ids from the end) of a list.
 
     ``page by ids`` is the unfiltered page: its ``OFFSET`` walks only the list's covering
     index (the ids), and the stored rows are read for the page alone, so a deep page skips
-    index entries, not rows. Filters extend ``page`` (they must run before the offset).
+    index entries, not rows. ``from the end`` is the same in the opposite order (None when an
+    ordering cannot be turned round): a page past the middle walks from the far end. Filters
+    extend ``page`` (they must run before the offset).
     """
     order = _order(spec, sort)
     base = select(*_columns()).where(P.type == spec.type, *_visible(mode))
     count = base.with_only_columns(func.count(P.id))
     page = base.order_by(*order).limit(bindparam("limit")).offset(bindparam("offset"))
+    backwards = [_reversed(term) for term in order]
+    return (
+        count,
+        page,
+        _by_ids(spec, mode, order),
+        _by_ids(spec, mode, backwards) if all(t is not None for t in backwards) else None,
+    )
+
+
+def _by_ids(spec: ResourceSpec, mode: str, order: list[Any]) -> Any:
     ids = (
         select(P.id)
         .where(P.type == spec.type, *_visible(mode))
@@ -108,8 +122,38 @@ def _page_statements(spec: ResourceSpec, mode: str, sort: str) -> tuple[Any, Any
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
     )
-    by_ids = select(*_columns()).where(P.id.in_(ids.scalar_subquery())).order_by(*order)
-    return count, page, by_ids
+    return select(*_columns()).where(P.id.in_(ids.scalar_subquery())).order_by(*order)
+
+
+_TURNED = {operators.asc_op: "desc", operators.desc_op: "asc"}
+
+
+def _reversed(term: Any) -> Any | None:
+    """An ``ORDER BY`` term turned round, NULLs included (None: not a plain ordering).
+
+    Without an explicit NULLS clause the databases' own NULL placement mirrors by itself.
+    """
+    if not isinstance(term, UnaryExpression):
+        return None
+    if term.modifier in _TURNED:
+        return getattr(term.element, _TURNED[term.modifier])()
+    inner = _reversed(term.element)
+    if inner is None:
+        return None
+    if term.modifier is operators.nulls_last_op:
+        return inner.nulls_first()
+    if term.modifier is operators.nulls_first_op:
+        return inner.nulls_last()
+    return None
+
+
+def _from_the_end(offset: int, page_size: int, total: int) -> tuple[int, int] | None:
+    """(offset, limit) of the same page counted from the end, when that walks fewer index
+    entries; None otherwise."""
+    end = min(offset + page_size, total)
+    if offset <= total - end:
+        return None
+    return total - end, end - offset
 
 
 def list_rows(
@@ -124,7 +168,7 @@ def list_rows(
     """One page of stored rows and the total: the stored count (or, filtered, a count of the
     range) and one range over the read model."""
     mode, key = _mode(ctx), sort or spec.default_sort
-    count, ranged, by_ids = prebuilt(
+    count, ranged, by_ids, by_ids_backwards = prebuilt(
         ("page", spec.key, mode, key), lambda: _page_statements(spec, mode, key)
     )
     values = {"lang": ctx.lang, "now": ctx.now}
@@ -141,8 +185,14 @@ def list_rows(
     tags.note([tags.type_tag(spec.type), tags.list_tag(spec.type)])
     if total == 0 or (page - 1) * page_size >= total:
         return [], total
-    rows = _run(ranged, **values, limit=page_size, offset=(page - 1) * page_size)
-    found = [Stored._make(row) for row in rows]
+    offset, limit, backwards = (page - 1) * page_size, page_size, False
+    if ranged is by_ids and by_ids_backwards is not None:
+        turned = _from_the_end(offset, page_size, total)
+        if turned is not None:
+            (offset, limit), ranged, backwards = turned, by_ids_backwards, True
+    found = [Stored._make(row) for row in _run(ranged, **values, limit=limit, offset=offset)]
+    if backwards:
+        found.reverse()
     tags.note_rows(spec.type, ctx.lang, ((row.entity_id, row.tags) for row in found))
     return found, total
 
