@@ -5,16 +5,16 @@ SQLite's indexes hold the rowid already), so an unfiltered page selects its ids 
 index-only scan: on PostgreSQL a deep page otherwise read every row before it (a sequential
 scan and a sort).
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-02 00:15:00
 """
 
 from alembic import op
 
 
-revision = '0014'
-down_revision = '0013'
+revision = '0016'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
