@@ -368,6 +368,18 @@ def test_reader_report_enclosure_has_the_files_real_length_and_type(
     assert download.get_data() == pdf["data"]
 
 
+@pytest.mark.parametrize("fmt", ["rss", "atom", "json"])
+def test_stored_entries_take_the_asking_hosts_api_root(
+    client: FlaskClient, content: dict[str, int], fmt: str
+):
+    """Entries are rendered at write time; the API root of each request goes in at read time."""
+    body = client.get(f"/feeds/reports.{fmt}?lang=en", base_url="https://api.other.example").data
+    text = body.decode()
+    assert "https://api.other.example/api/v1/media/" in text
+    assert "http://localhost/api/v1/media/" not in text
+    assert "Müller" in text and "\x01" not in text
+
+
 def test_reader_json_feed_report_has_attachments(
     client: FlaskClient, content: dict[str, int], pdf: dict[str, Any]
 ):
