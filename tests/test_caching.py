@@ -149,3 +149,27 @@ def test_preview_reads_are_not_publicly_cacheable(client: FlaskClient, make_item
     assert response.status_code == 200
     assert "public" not in response.headers["Cache-Control"]
     assert "Authorization" in response.headers["Vary"]
+
+
+def test_a_stale_list_revalidation_gets_the_whole_new_page(
+    app: Flask, client: FlaskClient, make_item
+):
+    """A revalidation reads the page without its documents; when the list changed since,
+    the answer is the full page, with the ETag of what it now shows."""
+    first_id = news(make_item, de="Erste Nachricht", en="First news")
+    news(make_item, de="Zweite Nachricht", en="Second news")
+    first = client.get("/api/v1/news?lang=de")
+    assert first.status_code == 200
+    edit_and_publish(
+        app, "news", first_id, {"translations": {"de": {"title": "Erste Nachricht, neu"}}}
+    )
+    again = client.get("/api/v1/news?lang=de", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 200
+    assert again.headers["ETag"] != first.headers["ETag"]
+    titles = [item["title"] for item in again.get_json()["items"]]
+    assert "Erste Nachricht, neu" in titles and "Zweite Nachricht" in titles
+    assert again.get_json() == client.get("/api/v1/news?lang=de").get_json()
+    assert again.headers["ETag"] == client.get("/api/v1/news?lang=de").headers["ETag"]
+    assert 'rel="first"' in again.headers["Link"]
+    fresh = client.get("/api/v1/news?lang=de", headers={"If-None-Match": again.headers["ETag"]})
+    assert fresh.status_code == 304

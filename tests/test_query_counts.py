@@ -20,6 +20,8 @@ N = 30
 # From the read model: a list is its count and its page of stored rows, a detail one row.
 LIST_QUERIES = 2
 DETAIL_QUERIES = 1
+# A revalidation reads the page without its documents; a stale one then reads it whole.
+STALE_REVALIDATION_QUERIES = 2 * LIST_QUERIES
 INCLUDES = {
     "news": "people,projects,reports",
     "reports": "authors,project",
@@ -196,3 +198,25 @@ def test_public_slug_queries_do_not_grow_with_relations(
     if include:
         assert measure(f"{path}/slug/{slug_of[wide]}?include={include}") == counts[0] + 1
     assert counts[0] <= DETAIL_QUERIES + 1, counts  # the slug, then the detail
+
+
+@pytest.mark.parametrize("resource", RESOURCES)
+def test_list_revalidation_queries_do_not_grow_with_page_size(
+    app: Flask,
+    client: FlaskClient,
+    make_item: Callable[..., int],
+    count_queries: Callable[[], Any],
+    resource: str,
+):
+    graph = Graph(app, make_item, resource)
+    for n in range(N):
+        graph.item(make_item, n, width=3)
+    for page_size in (1, 100):
+        path = f"/api/v1/{resource}?page_size={page_size}"
+        etag = client.get(path).headers["ETag"]
+        with count_queries() as fresh:
+            assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
+        with count_queries() as stale:
+            assert client.get(path, headers={"If-None-Match": '"other"'}).status_code == 200
+        assert fresh.count <= LIST_QUERIES, (path, fresh.statements)
+        assert stale.count <= STALE_REVALIDATION_QUERIES, (path, stale.statements)

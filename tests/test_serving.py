@@ -1,6 +1,7 @@
 """Graceful operation: /readyz fails on pending migrations or an unreachable database while
 /healthz stays cheap; gunicorn (the shipped gunicorn.conf.py) finishes a request in flight on
-SIGTERM, writes JSON request logs and sums the metrics of its workers."""
+SIGTERM, writes JSON request logs and sums the metrics of its workers; workers forked from
+the preloaded app each use their own database connections."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,6 +101,13 @@ def _wait_until_up(port: int, process: subprocess.Popen[bytes]) -> None:
 
 @pytest.fixture
 def gunicorn(tmp_path: Path) -> Iterator[Server]:
+    with running_gunicorn(tmp_path) as server:
+        yield server
+
+
+@contextmanager
+def running_gunicorn(tmp_path: Path, *flags: str) -> Iterator[Server]:
+    """gunicorn with the shipped gunicorn.conf.py (``flags`` win) on a migrated database."""
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
@@ -120,7 +129,15 @@ def gunicorn(tmp_path: Path) -> Iterator[Server]:
     log = tmp_path / "gunicorn.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [BIN / "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+            [
+                BIN / "gunicorn",
+                "-c",
+                "gunicorn.conf.py",
+                "--bind",
+                f"127.0.0.1:{port}",
+                *flags,
+                "wsgi:app",
+            ],
             cwd=REPO,
             env=env,
             stdout=out,
@@ -198,3 +215,53 @@ def test_metrics_under_gunicorn_count_the_requests_of_every_worker(gunicorn: Ser
                     total += sample.value
         counts.add(total)
     assert counts == {12.0}
+
+
+def test_workers_forked_from_the_preloaded_app_write_and_read_one_database(
+    tmp_path: Path,
+) -> None:
+    """Workers are replaced every few requests (forked again from the master that loaded
+    the app): every write is seen by the next read, whichever worker answers, and no
+    connection inherited from the master is shared."""
+    with running_gunicorn(tmp_path, "--max-requests", "4", "--max-requests-jitter", "0") as server:
+        for n in range(8):
+            title = f"Nachricht {n}"
+            body = json.dumps({"translations": {"de": {"title": title}}}).encode()
+            created = _request(
+                server.port,
+                "POST /api/v1/news HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                f"Authorization: Bearer {server.token}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n",
+                body,
+            )
+            assert created.startswith(b"HTTP/1.1 201"), created[:300]
+            item = json.loads(created.split(b"\r\n\r\n", 1)[1])["id"]
+            read = _request(
+                server.port,
+                f"GET /api/v1/news/{item}?lang=de&version=draft HTTP/1.1\r\nHost: x\r\n"
+                f"Connection: close\r\nAuthorization: Bearer {server.token}\r\n\r\n",
+            )
+            assert read.startswith(b"HTTP/1.1 200"), read[:300]
+            assert json.loads(read.split(b"\r\n\r\n", 1)[1])["title"] == title
+        log = server.log.read_text()
+    assert log.count("Autorestarting worker") >= 2, log[-2000:]
+    assert "Traceback" not in log, log[-4000:]
+
+
+def test_a_forked_process_starts_with_no_inherited_database_connections(app: Flask) -> None:
+    from sqlalchemy import text
+
+    from ifm_api.core import db
+
+    with app.app_context():
+        engine = db.engine()
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+    assert engine.pool.checkedin() >= 1  # type: ignore[attr-defined]
+    child = os.fork()
+    if child == 0:  # pragma: no cover (the child reports through its exit status)
+        os._exit(0 if engine.pool.checkedin() == 0 else 1)  # type: ignore[attr-defined]
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    with engine.connect() as connection:  # the parent's connections still serve it
+        assert connection.execute(text("SELECT 1")).scalar() == 1

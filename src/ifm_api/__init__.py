@@ -82,6 +82,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     from ifm_api.core.catalogs import prepare_translations
     from ifm_api.core.http import (
         IdConverter,
+        NoSessions,
         TextConverter,
         id_parameter_schema,
         keep_private,
@@ -101,6 +102,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     if isinstance(config, dict):
         app.config.update(config)
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.session_interface = NoSessions()
 
     db.init_app(app, settings.database_url)
     prepare_translations(app)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -67,7 +69,29 @@ def _configure_sqlite(engine: Engine) -> None:
         register_sqlite(dbapi_connection)
 
 
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def _forget_inherited_connections() -> None:
+    """In a forked process (a gunicorn worker of a preloaded app): start with empty pools.
+
+    The parent's connections are left open for the parent (``close=False``), as SQLAlchemy
+    advises for forking; two processes must never share one database connection.
+    """
+    for engine in list(_ENGINES):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_inherited_connections)
+
+
 def make_engine(url: str) -> Engine:
+    engine = _new_engine(url)
+    _ENGINES.add(engine)
+    return engine
+
+
+def _new_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
         if path and path != ":memory:":

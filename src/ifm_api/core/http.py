@@ -9,7 +9,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 import orjson
-from flask import Response, current_app, g, redirect, request
+from flask import Flask, Request, Response, current_app, g, redirect, request
+from flask.sessions import SessionInterface, SessionMixin
 from flask_smorest import Blueprint
 from flask_smorest.exceptions import NotModified
 from werkzeug.routing import IntegerConverter, Map, UnicodeConverter
@@ -65,6 +66,17 @@ class TextConverter(UnicodeConverter):
     def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
         super().__init__(map, *args, **kwargs)
         self.regex = self.regex.replace("[^/]", "[^/\\x00]", 1)
+
+
+class NoSessions(SessionInterface):
+    """The API keeps no sessions (tokens authenticate each request): every request gets
+    Flask's null session, without building a cookie serializer for each one."""
+
+    def open_session(self, app: Flask, request: Request) -> None:
+        return None
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        return None
 
 
 def cache_control(*, public: bool) -> str:
@@ -165,6 +177,15 @@ def send_response(
         response = Response(data, status=status, mimetype=mimetype)
     response.headers.update(common)
     return response
+
+
+def is_fresh(blp: Blueprint, etag_source: str) -> bool:
+    """Whether the client's ``If-None-Match`` names the ETag made from ``etag_source``.
+
+    Compared weakly (RFC 9110 13.1.2): proxies that compress turn our ETags into W/"…",
+    and flask-smorest alone would only match strong ones.
+    """
+    return request.if_none_match.contains_weak(blp._generate_etag(etag_source))
 
 
 def stored_json_response(

@@ -28,6 +28,7 @@ from ifm_api.core.editor_views import add_editor_endpoints
 from ifm_api.core.errors import BadRequest, NotFound
 from ifm_api.core.feeds import feed_links
 from ifm_api.core.http import (
+    is_fresh,
     json_response,
     pagination_links,
     redirect_response,
@@ -37,7 +38,14 @@ from ifm_api.core.i18n import ALL, default_language, select_language
 from ifm_api.core.models import DRAFT, LIVE
 from ifm_api.core.parsing import ApiBlueprint
 from ifm_api.core.read.model import API_ROOT
-from ifm_api.core.read.public import body_etag, find_by_slug, get_row, list_rows, with_includes
+from ifm_api.core.read.public import (
+    Stored,
+    body_etag,
+    find_by_slug,
+    get_row,
+    list_rows,
+    with_includes,
+)
 from ifm_api.core.schemas import (
     PUBLICATION_STATUSES,
     EditSchemaBase,
@@ -274,6 +282,27 @@ def content_blueprint(
     def _public_list(ctx: ReadContext, args: dict[str, Any], filters: dict[str, Any]) -> Any:
         page, page_size = args["page"], args["page_size"]
         exact: dict[str, bool] = {}
+        include = ctx.include if ctx.lang != ALL else frozenset()
+
+        def meta_of(total: int) -> dict[str, Any]:
+            pages = math.ceil(total / page_size) if total else 0
+            return {"page": page, "page_size": page_size, "total": total, "pages": pages, **exact}
+
+        def etag_of(rows: list[Stored], total: int, extra: list[str]) -> str:
+            etags = [r.etag for r in rows]
+            return body_etag([ctx.api_root, sorted(include), meta_of(total), etags, extra])
+
+        def page_rows(*, docs: bool) -> tuple[list[Stored], int]:
+            return list_rows(
+                spec,
+                ctx,
+                page=page,
+                page_size=page_size,
+                sort=args["sort"],
+                filters=filters,
+                docs=docs,
+            )
+
         if args.get("q") is not None:
             rows, total, exact["total_exact"] = search_service.list_rows(
                 spec,
@@ -284,13 +313,15 @@ def content_blueprint(
                 sort=args["sort"] if "sort" in request.args else None,
                 filters=filters,
             )
+        elif not include and request.if_none_match:
+            # A revalidation reads the page without its documents: the ETag needs only the
+            # stored ETags. Only when it no longer matches is the page read again, whole.
+            rows, total = page_rows(docs=False)
+            if not is_fresh(blp, etag_of(rows, total, [])):
+                rows, total = page_rows(docs=True)
         else:
-            rows, total = list_rows(
-                spec, ctx, page=page, page_size=page_size, sort=args["sort"], filters=filters
-            )
-        pages = math.ceil(total / page_size) if total else 0
-        meta = {"page": page, "page_size": page_size, "total": total, "pages": pages, **exact}
-        include = ctx.include if ctx.lang != ALL else frozenset()
+            rows, total = page_rows(docs=True)
+        meta = meta_of(total)
         embedded: list[bytes] = []
         extra: list[str] = []
         if include and rows:
@@ -303,13 +334,12 @@ def content_blueprint(
                 items = ",".join(row.doc for row in rows).replace(API_ROOT, ctx.api_root).encode()
             return b'{"items":[' + items + b'],"meta":' + orjson.dumps(meta) + b"}"
 
-        etag = body_etag([ctx.api_root, sorted(include), meta, [r.etag for r in rows], extra])
         return stored_json_response(
             blp,
             build,
-            etag_source=etag,
+            etag_source=etag_of(rows, total, extra),
             content_language=content_language(ctx),
-            links=lambda: [*pagination_links(page, pages), *feed_links(spec, ctx.lang)],
+            links=lambda: [*pagination_links(page, meta["pages"]), *feed_links(spec, ctx.lang)],
         )
 
     def _public_detail(ctx: ReadContext, entity_id: int) -> Any:

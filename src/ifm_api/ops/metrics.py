@@ -23,6 +23,7 @@ import platform
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from prometheus_client import (
     REGISTRY,
@@ -48,9 +49,26 @@ LATENCY = Histogram(
 )
 
 
+_SERIES: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+# Methods are the client's to choose: past this many series, children are looked up each time.
+MAX_REMEMBERED_SERIES = 1_000
+
+
+def _series(method: str, route: str, status: int) -> tuple[Any, Any]:
+    """The counter's and the histogram's child for these labels, looked up once each."""
+    key = (method, route, status)
+    found = _SERIES.get(key)
+    if found is None:
+        found = (REQUESTS.labels(method, route, str(status)), LATENCY.labels(method, route))
+        if len(_SERIES) < MAX_REMEMBERED_SERIES:
+            _SERIES[key] = found
+    return found
+
+
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
-    REQUESTS.labels(method, route, str(status)).inc()
-    LATENCY.labels(method, route).observe(seconds)
+    requests, latency = _series(method, route, status)
+    requests.inc()
+    latency.observe(seconds)
 
 
 @dataclass(frozen=True)

@@ -48,8 +48,22 @@ def failed_authentication(response: Response) -> bool:
     return response.status_code == 401
 
 
+class TokenLimiter(Limiter):
+    """flask-limiter, asked only about requests that present a token.
+
+    Both limits exempt the others (every public read): without this, flask-limiter would
+    still resolve and evaluate the endpoint's limits before each of them.
+    """
+
+    def _check_request_limit(
+        self, callable_name: str | None = None, in_middleware: bool = True
+    ) -> None:
+        if presents_token():
+            super()._check_request_limit(callable_name, in_middleware)
+
+
 def limiter_for(settings: Settings) -> Limiter:
-    return Limiter(
+    return TokenLimiter(
         key_func=client_address,
         application_limits=[
             ApplicationLimit(
@@ -109,9 +123,6 @@ def too_many_requests(error: RateLimitExceeded) -> Response:
 
 def init_app(app: Flask, settings: Settings) -> None:
     limiter = limiter_for(settings)
-    # Both limits exempt requests without a token: skip flask-limiter's per-request work
-    # (resolving every limit of the endpoint) for them, which is every public read.
-    limiter.request_filter(lambda: not presents_token())
     limiter.init_app(app)
     app.extensions[EXTENSION] = limiter
     app.register_error_handler(RateLimitExceeded, too_many_requests)

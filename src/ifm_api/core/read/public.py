@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import ColumnElement, bindparam, case, func, or_, select, true
+from sqlalchemy import ColumnElement, bindparam, case, func, null, or_, select, true
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
 
@@ -82,8 +82,11 @@ def _run(stmt: Any, **params: Any) -> Any:
     return db.session().connection().execute(stmt, params)
 
 
-def _columns() -> tuple[Any, ...]:
-    return (P.entity_id, P.doc, P.etag, P.served_lang, P.links, P.type, P.tags)
+def _columns(docs: bool = True) -> tuple[Any, ...]:
+    """What a read takes of a stored row; without ``docs`` everything but the JSON (enough
+    for the ETag, so a revalidation reads no document)."""
+    doc = P.doc if docs else null().label("doc")
+    return (P.entity_id, doc, P.etag, P.served_lang, P.links, P.type, P.tags)
 
 
 def _order(spec: ResourceSpec, sort: str | None) -> list[Any]:
@@ -92,7 +95,9 @@ def _order(spec: ResourceSpec, sort: str | None) -> list[Any]:
     return [*spec.read.sorts[key](), direction]
 
 
-def _page_statements(spec: ResourceSpec, mode: str, sort: str) -> tuple[Any, Any, Any, Any]:
+def _page_statements(
+    spec: ResourceSpec, mode: str, sort: str, docs: bool
+) -> tuple[Any, Any, Any, Any]:
     """(count, page, page by ids, page by ids from the end) of a list.
 
     ``page by ids`` is the unfiltered page: its ``OFFSET`` walks only the list's covering
@@ -102,19 +107,19 @@ def _page_statements(spec: ResourceSpec, mode: str, sort: str) -> tuple[Any, Any
     extend ``page`` (they must run before the offset).
     """
     order = _order(spec, sort)
-    base = select(*_columns()).where(P.type == spec.type, *_visible(mode))
+    base = select(*_columns(docs)).where(P.type == spec.type, *_visible(mode))
     count = base.with_only_columns(func.count(P.id))
     page = base.order_by(*order).limit(bindparam("limit")).offset(bindparam("offset"))
     backwards = [_reversed(term) for term in order]
     return (
         count,
         page,
-        _by_ids(spec, mode, order),
-        _by_ids(spec, mode, backwards) if all(t is not None for t in backwards) else None,
+        _by_ids(spec, mode, order, docs),
+        _by_ids(spec, mode, backwards, docs) if all(t is not None for t in backwards) else None,
     )
 
 
-def _by_ids(spec: ResourceSpec, mode: str, order: list[Any]) -> Any:
+def _by_ids(spec: ResourceSpec, mode: str, order: list[Any], docs: bool) -> Any:
     ids = (
         select(P.id)
         .where(P.type == spec.type, *_visible(mode))
@@ -122,7 +127,7 @@ def _by_ids(spec: ResourceSpec, mode: str, order: list[Any]) -> Any:
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
     )
-    return select(*_columns()).where(P.id.in_(ids.scalar_subquery())).order_by(*order)
+    return select(*_columns(docs)).where(P.id.in_(ids.scalar_subquery())).order_by(*order)
 
 
 _TURNED = {operators.asc_op: "desc", operators.desc_op: "asc"}
@@ -164,12 +169,13 @@ def list_rows(
     page_size: int,
     sort: str | None = None,
     filters: dict[str, Any] | None = None,
+    docs: bool = True,
 ) -> tuple[list[Stored], int]:
     """One page of stored rows and the total: the stored count (or, filtered, a count of the
-    range) and one range over the read model."""
+    range) and one range over the read model. Without ``docs`` the rows' ``doc`` is None."""
     mode, key = _mode(ctx), sort or spec.default_sort
     count, ranged, by_ids, by_ids_backwards = prebuilt(
-        ("page", spec.key, mode, key), lambda: _page_statements(spec, mode, key)
+        ("page", spec.key, mode, key, docs), lambda: _page_statements(spec, mode, key, docs)
     )
     values = {"lang": ctx.lang, "now": ctx.now}
     filtered = spec.read.filters(count, filters, ctx) if spec.read.filters and filters else count
