@@ -24,7 +24,7 @@ from ifm_api.core.db import Base
 
 API_ROOT = "\x01"  # stands for the API root (e.g. https://host/api/v1) in stored text
 ALL_LANGUAGES = "all"
-FORMAT = 6  # bump when the stored representation changes: `ifm-api db upgrade` rebuilds
+FORMAT = 7  # bump when the stored representation changes: `ifm-api db upgrade` rebuilds
 
 
 class PublicItem(Base):

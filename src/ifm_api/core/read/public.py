@@ -285,13 +285,21 @@ def sitemap_rows(now: Any) -> list[tuple[str, int, str, str, Any]]:
 
 def document_changed_at(type_: str | None = None, lang: str | None = None) -> datetime | None:
     """When public rows (of a type, in a read language) last changed, removals included."""
+    stmt = prebuilt(("changed", type_ is None, lang is None), lambda: _changed_at(type_, lang))
+    values = {"type": type_, "lang": lang}
+    return _run(
+        stmt, **{name: value for name, value in values.items() if value is not None}
+    ).scalar()
+
+
+def _changed_at(type_: str | None, lang: str | None) -> Any:
     D = PublicDocumentChange
     stmt = select(func.max(D.changed_at))
     if type_ is not None:
-        stmt = stmt.where(D.type == type_)
+        stmt = stmt.where(D.type == bindparam("type"))
     if lang is not None:
-        stmt = stmt.where(D.lang == lang)
-    return db.session().scalar(stmt)
+        stmt = stmt.where(D.lang == bindparam("lang"))
+    return stmt
 
 
 # --- include -------------------------------------------------------------------------------
