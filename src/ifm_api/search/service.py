@@ -60,7 +60,7 @@ from ifm_api.core.read.public import Stored, _order, prebuilt
 from ifm_api.search.index import FTS_TABLE
 from ifm_api.search.models import SearchEntry, SearchTerm, SearchText
 from ifm_api.search.params import MAX_SEARCH_RESULTS as MAX_RESULTS
-from ifm_api.search.text import BODY, TITLE, Marker, Query, Tier, parse_query, words
+from ifm_api.search.text import BODY, TITLE, Marker, Query, Tier, parse_query
 
 P, E, T = PublicItem, SearchEntry, SearchText
 SNIPPET_CHARS = 200  # a highlight's length, about
@@ -306,8 +306,7 @@ def _ranked_statements(
     (``:depth``), merged; then only the page's stored JSON and texts are read. And the
     same as one statement for PostgreSQL (``_pg_statement``)."""
     count = _count_statement(extend(_matching(shape, conditions)[0]))
-    tiers = [_tier(shape, conditions, extend, score, tier) for score, tier in TIERS]
-    page = _page_of(union_all(*(select(t.subquery(f"tier{n}")) for n, t in enumerate(tiers))))
+    page = _page_of(*([_tier(shape, conditions, extend, score, tier)] for score, tier in TIERS))
     return count, page, _pg_statement(shape, conditions, extend, count)
 
 
@@ -339,17 +338,32 @@ def _tier(
     return stmt.order_by(order).limit(bindparam("depth"))
 
 
-def _page_of(union: Any) -> Select[Any]:
-    ranked = union.subquery("ranked")
+def _page_of(title: Sequence[Select[Any]], body: Sequence[Select[Any]]) -> Select[Any]:
+    """The page of the tiers' matches (each tier: its variants, of which one runs), then
+    only its rows' stored JSON and texts. Score 2 comes before score 1, so the page is
+    the title tier's matches (up to ``:depth``), then as many of the rest as the page
+    still needs: none when the title tier filled it."""
+    titled = _union(title, "title").cte("title_tier")
+    needed = bindparam("depth") - select(func.count()).select_from(titled).scalar_subquery()
+    rest = _union([stmt.limit(needed) for stmt in body], "body")
+    tiers = union_all(select(titled), select(rest.subquery("rest"))).subquery("tiers")
+    order = (tiers.c.score.desc(), tiers.c.key.desc())
+    ranked = (
+        select(tiers).order_by(*order).limit(bindparam("limit")).offset(bindparam("offset"))
+    ).subquery("ranked")
     return (
         select(*_columns(), ranked.c.score, ranked.c.key)
         .select_from(ranked)
         .join(P, P.id == ranked.c.row_id)
         .join(T, T.item_id == P.id)
         .order_by(ranked.c.score.desc(), ranked.c.key.desc())
-        .limit(bindparam("limit"))
-        .offset(bindparam("offset"))
     )
+
+
+def _union(variants: Sequence[Select[Any]], name: str) -> Any:
+    if len(variants) == 1:
+        return variants[0]
+    return union_all(*(select(v.subquery(f"{name}{n}")) for n, v in enumerate(variants)))
 
 
 def _pg_statement(
@@ -363,14 +377,14 @@ def _pg_statement(
     condition on the count alone is a one-time filter: the other variant is never run)."""
     total = count.cte("total")
     many = select(total.c.total).scalar_subquery() >= bindparam("many")
-    tiers = []
-    for score, tier in TIERS:
-        for walk in (True, False):
-            gate = many if walk else ~many
-            tiers.append(_tier(shape, conditions, extend, score, tier, gate=gate, walk=walk))
-    rows = _page_of(
-        union_all(*(select(t.subquery(f"tier{n}")) for n, t in enumerate(tiers)))
-    ).subquery("page")
+    tiers = [
+        [
+            _tier(shape, conditions, extend, score, tier, gate=many if walk else ~many, walk=walk)
+            for walk in (True, False)
+        ]
+        for score, tier in TIERS
+    ]
+    rows = _page_of(*tiers).subquery("page")
     return (
         select(total.c.total, *rows.c)
         .select_from(total.outerjoin(rows, true()))
@@ -546,33 +560,25 @@ def highlights(texts: dict[str, str], marker: Marker, lang: str | None) -> dict[
 def _snippet(text: str, marker: Marker, lang: str | None) -> str | None:
     """The text around its first match (the words are read up to it only: a body is long,
     and a common word's first match is near its start), matched words in ``<mark>``."""
-    matched = marker.for_language(lang)
-    known = marker.memo[lang]  # the words seen, looked up inline: a body has hundreds
-    first = None
-    for match in words(text):
-        hit = known.get(match.group())
-        if hit or (hit is None and matched(match.group())):
-            first = match
-            break
+    first = marker.first(text, lang)
     if first is None:
         return None
     start, end = 0, len(text)
     if len(text) > SNIPPET_CHARS:
-        start = max(0, first.start() - SNIPPET_BEFORE)
+        start = max(0, first[0] - SNIPPET_BEFORE)
         if start:
             start = _word_start(text, start)
         end = min(len(text), start + SNIPPET_CHARS)
         if end < len(text):
-            end = max(_word_end(text, end), first.end())
+            end = max(_word_end(text, end), first[1])
+    window = text[start:end]
     parts = ["…"] if start else []
-    position = start
-    for match in words(text[start:end]):
-        word_start, word_end = start + match.start(), start + match.end()
-        if matched(match.group()):
-            parts.append(html.escape(text[position:word_start]))
-            parts.append(f"<mark>{html.escape(match.group())}</mark>")
-            position = word_end
-    parts.append(html.escape(text[position:end]))
+    position = 0
+    for word_start, word_end in marker.spans(window, lang):
+        parts.append(html.escape(window[position:word_start]))
+        parts.append(f"<mark>{html.escape(window[word_start:word_end])}</mark>")
+        position = word_end
+    parts.append(html.escape(window[position:]))
     if end < len(text):
         parts.append("…")
     return "".join(parts).strip()

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Literal
@@ -194,15 +194,20 @@ def _alternatives(found: set[str]) -> tuple[Alternative, ...]:
     return tuple(kept)
 
 
+CHUNK_CHARS = 512  # a first match is looked for in pieces of a text this long, about
+
+
 class Marker:
-    """Whether a word of a text in some language is one the query matched (for highlights);
-    remembers its answers, since texts repeat their words."""
+    """Which words of a text in some language the query matched (for highlights), and
+    where: remembers its answers for the request's texts (they repeat their words), per
+    word and per piece of text between white space without a matched word."""
 
     def __init__(self, query: Query) -> None:
         alternatives = query.tokens()
         self.prefixes = tuple(a.token for a in alternatives if a.prefix)
         self.exact = frozenset(a.token for a in alternatives if not a.prefix)
         self.memo: dict[str | None, dict[str, bool]] = {}
+        self.plain: dict[str | None, set[str]] = {}
 
     def __call__(self, word: str, lang: str | None) -> bool:
         return self.for_language(lang)(word)
@@ -215,9 +220,78 @@ class Marker:
         def matched(word: str) -> bool:
             hit = memo.get(word)
             if hit is None:
-                hit = memo[word] = any(
-                    token in exact or token.startswith(prefixes) for token in word_forms(word, lang)
+                found = word_forms(word, lang)
+                hit = memo[word] = not exact.isdisjoint(found) or any(
+                    token.startswith(prefixes) for token in found
                 )
             return hit
 
         return matched
+
+    def first(self, text: str, lang: str | None) -> tuple[int, int] | None:
+        """Where the first matched word of ``text`` is (start, end), or ``None``: the first
+        match of ``words(text)`` that the test passes, read only up to it. The text is split
+        at white space (in C) piece by piece of ``CHUNK_CHARS``; a piece known to hold no
+        matched word is passed over (a whole chunk of them at once), the others are read
+        word by word. The word found is then looked up as a whole word: its first
+        occurrence is the first match (an earlier one would have been found before)."""
+        matched = self.for_language(lang)
+        plain = self.plain.setdefault(lang, set())
+        for pieces in _chunks(text):
+            if plain.issuperset(pieces):
+                continue
+            for piece in pieces:
+                if piece in plain:
+                    continue
+                for word in _piece_words(piece):
+                    if matched(word):
+                        return next(_whole_words(text, word))
+                plain.add(piece)
+        return None
+
+    def spans(self, text: str, lang: str | None) -> list[tuple[int, int]]:
+        """Where the matched words of ``text`` are, in order: (start, end) of each match of
+        ``words(text)`` that the test passes (each distinct word tested once)."""
+        matched = self.for_language(lang)
+        plain = self.plain.setdefault(lang, set())
+        found: set[str] = set()
+        for piece in text.split():
+            if piece in plain:
+                continue
+            hits = [word for word in _piece_words(piece) if matched(word)]
+            if hits:
+                found.update(hits)
+            else:
+                plain.add(piece)
+        spans = [span for word in found for span in _whole_words(text, word)]
+        spans.sort()
+        return spans
+
+
+def _chunks(text: str) -> Iterator[list[str]]:
+    """The pieces of ``text`` between white space (``str.split``), about ``CHUNK_CHARS``
+    of text at a time: cut at a space, so no piece is cut."""
+    position, length = 0, len(text)
+    while position < length:
+        cut = text.find(" ", position + CHUNK_CHARS)
+        end = length if cut < 0 else cut
+        yield text[position:end].split()
+        position = end
+
+
+def _piece_words(piece: str) -> Sequence[str]:
+    """The words (``words``) of a piece of text without white space: itself when it is all
+    letters and digits (``[^\\W_]`` is ``str.isalnum``), else the pattern's matches."""
+    return (piece,) if piece.isalnum() else WORD.findall(piece)
+
+
+def _whole_words(text: str, word: str) -> Iterator[tuple[int, int]]:
+    """The occurrences of ``word`` in ``text`` not inside a longer word: the matches of
+    ``words(text)`` that are ``word``."""
+    start = text.find(word)
+    while start >= 0:
+        end = start + len(word)
+        before = start == 0 or not text[start - 1].isalnum()
+        if before and (end == len(text) or not text[end].isalnum()):
+            yield start, end
+        start = text.find(word, end if before else start + 1)
