@@ -6,7 +6,8 @@ SQLite (default): ``bench/run/db-<N>.sqlite3``. PostgreSQL: with
 ``DATABASE_URL=postgresql+psycopg://user@host:5432/<name>`` the data goes into the database
 ``<name>_<N>`` on that server (created if missing), so every size is kept side by side. A seeded
 database is reused as long as its marker (format, N, seed, schema head) and its seeded news count
-match; ``--force`` seeds again.
+match; one whose marker differs in the schema head only is migrated forward (``ifm-api db
+upgrade``: the migrations, and the read model if one asks for it); ``--force`` seeds again.
 
 The text follows the peers' Wagtail seed (``seed_news``): the same generator, word lists and
 seed, titles ~80 characters, teasers ~300, bodies ~3,000 characters of ``<h2>``/``<p>`` rich
@@ -198,6 +199,40 @@ def is_current(url: str, marker: dict[str, Any]) -> bool:
     finally:
         engine.dispose()
     return count == marker["n"]
+
+
+def _stored_schema(url: str) -> Any:
+    path = marker_path(url)
+    return json.loads(path.read_text()).get("schema") if path.exists() else None
+
+
+def migrate_forward(url: str, *, log: Any = print) -> None:
+    """A database seeded before newer migrations (the same data, format and read model):
+    what ``ifm-api db upgrade`` does, the migrations and, if one asks for it, the read
+    model built again; then ``ANALYZE`` (PostgreSQL) as after seeding."""
+    from ifm_api import create_app
+    from ifm_api.config import load_settings
+    from ifm_api.core import db
+    from ifm_api.core.read.build import needs_build
+
+    started = time.monotonic()
+    upgrade(url)
+    app = create_app(load_settings({"DATABASE_URL": url, "IFM_MEDIA_ROOT": str(RUN_DIR / "media")}))
+    with app.app_context():
+        with db.transaction() as session:
+            stale = needs_build(session)
+        db.engine().dispose()
+    if stale:
+        build_read_model(url, log=log)
+    engine = _engine(url)
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+    engine.dispose()
+    log(
+        f"seed: migrated to {', '.join(wanted_marker(0, 0, url)['schema'])}, "
+        f"{time.monotonic() - started:.0f} s"
+    )
 
 
 def recreate(url: str) -> None:
@@ -565,6 +600,10 @@ def main(argv: list[str] | None = None) -> int:
     marker = wanted_marker(args.n, args.seed, url)
     if not args.force and is_current(url, marker):
         print(f"seed: {shown} holds {args.n} items already", file=sys.stderr)
+    elif not args.force and is_current(url, {**marker, "schema": _stored_schema(url)}):
+        print(f"seed: {shown} holds {args.n} items, migrating it forward", file=sys.stderr)
+        migrate_forward(url, log=lambda msg: print(msg, file=sys.stderr))
+        marker_path(url).write_text(json.dumps(marker))
     else:
         print(f"seed: {args.n} items into {shown}", file=sys.stderr)
         started = time.monotonic()

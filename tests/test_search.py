@@ -434,3 +434,50 @@ def test_readmodel_rebuild_builds_the_search_index(
     assert (
         checked.exit_code == 1 and "search_terms: 1 of the index's tokens missing" in checked.output
     )
+
+
+def test_postgresql_keeps_a_long_items_vector_in_the_row(app: Flask, make_item: Any) -> None:
+    """A search checks the vector of every row it walks: no TOAST fetch per row (a vector
+    past a page's size still goes out of line, as the last resort)."""
+    from sqlalchemy import text
+
+    with app.app_context():
+        session = db.session()
+        if session.get_bind().dialect.name != "postgresql":
+            pytest.skip("PostgreSQL's storage of search_entries.vector")
+        storage = session.scalar(
+            text(
+                "SELECT attstorage FROM pg_attribute "
+                "WHERE attrelid = 'search_entries'::regclass AND attname = 'vector'"
+            )
+        )
+        toast = session.scalar(
+            text("SELECT reltoastrelid::regclass::text FROM pg_class WHERE relname = :name"),
+            {"name": "search_entries"},
+        )
+        chunks = session.scalar(text(f"SELECT count(*) FROM {toast}"))
+    assert storage == "m"
+    words = " ".join(f"Wort{n} Förderprogramm{n}" for n in range(200))
+    item = news(make_item, de={"title": "Lang", "body": f"<p>{words}</p>"})
+    with app.app_context():
+        session = db.session()
+        size = session.scalar(
+            text(
+                "SELECT pg_column_size(e.vector) FROM search_entries e "
+                "JOIN public_items p ON p.id = e.item_id WHERE p.entity_id = :id AND p.lang = 'de'"
+            ),
+            {"id": item},
+        )
+        assert 2048 < size < 8000  # past the TOAST threshold, and yet in the row:
+        assert session.scalar(text(f"SELECT count(*) FROM {toast}")) == chunks
+
+
+def test_postgresql_connections_compile_no_statement(app: Flask) -> None:
+    """JIT would compile a search's statement (20 ms and more) once the index is large."""
+    from sqlalchemy import text
+
+    with app.app_context():
+        session = db.session()
+        if session.get_bind().dialect.name != "postgresql":
+            pytest.skip("PostgreSQL's JIT")
+        assert session.scalar(text("SHOW jit")) == "off"

@@ -62,6 +62,9 @@ SQLITE_DDL = (
 POSTGRES_DDL = (
     "ALTER TABLE search_entries ADD COLUMN title_vector tsvector",
     "ALTER TABLE search_entries ADD COLUMN vector tsvector",
+    # in the row, not out of line in the TOAST table (pglz does not compress a vector of our
+    # tokens): a search checks the vector of every row it walks (migration 0017)
+    "ALTER TABLE search_entries ALTER COLUMN vector SET STORAGE MAIN",
     "CREATE INDEX ix_search_entries_vector ON search_entries USING gin (vector)",
     # no parallel scans: a search's statement holds plans it does not run (the tier variants
     # the count rules out), and a parallel plan would start its workers all the same
