@@ -6,8 +6,9 @@ SQLite (default): ``bench/run/db-<N>.sqlite3``. PostgreSQL: with
 ``DATABASE_URL=postgresql+psycopg://user@host:5432/<name>`` the data goes into the database
 ``<name>_<N>`` on that server (created if missing), so every size is kept side by side. A seeded
 database is reused as long as its marker (format, N, seed, schema head) and its seeded news count
-match; one whose marker differs in the schema head only is migrated forward (``ifm-api db
-upgrade``: the migrations, and the read model if one asks for it); ``--force`` seeds again.
+match; one whose marker differs in the schema head or the read-model format only is migrated
+forward (what ``ifm-api db upgrade`` does: the migrations, and the read model built again when
+its format changed); ``--force`` seeds again.
 
 The text follows the peers' Wagtail seed (``seed_news``): the same generator, word lists and
 seed, titles ~80 characters, teasers ~300, bodies ~3,000 characters of ``<h2>``/``<p>`` rich
@@ -201,15 +202,17 @@ def is_current(url: str, marker: dict[str, Any]) -> bool:
     return count == marker["n"]
 
 
-def _stored_schema(url: str) -> Any:
+def _stored_versions(url: str) -> dict[str, Any]:
+    """The schema head and read-model format the cached database's marker records."""
     path = marker_path(url)
-    return json.loads(path.read_text()).get("schema") if path.exists() else None
+    stored = json.loads(path.read_text()) if path.exists() else {}
+    return {key: stored.get(key) for key in ("schema", "read_model")}
 
 
 def migrate_forward(url: str, *, log: Any = print) -> None:
-    """A database seeded before newer migrations (the same data, format and read model):
-    what ``ifm-api db upgrade`` does, the migrations and, if one asks for it, the read
-    model built again; then ``ANALYZE`` (PostgreSQL) as after seeding."""
+    """A database seeded before newer migrations or read-model formats (the same data):
+    what ``ifm-api db upgrade`` does, the migrations and, when needed, the read model built
+    again; then ``ANALYZE`` (PostgreSQL) as after seeding."""
     from ifm_api import create_app
     from ifm_api.config import load_settings
     from ifm_api.core import db
@@ -600,7 +603,7 @@ def main(argv: list[str] | None = None) -> int:
     marker = wanted_marker(args.n, args.seed, url)
     if not args.force and is_current(url, marker):
         print(f"seed: {shown} holds {args.n} items already", file=sys.stderr)
-    elif not args.force and is_current(url, {**marker, "schema": _stored_schema(url)}):
+    elif not args.force and is_current(url, {**marker, **_stored_versions(url)}):
         print(f"seed: {shown} holds {args.n} items, migrating it forward", file=sys.stderr)
         migrate_forward(url, log=lambda msg: print(msg, file=sys.stderr))
         marker_path(url).write_text(json.dumps(marker))
