@@ -24,7 +24,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis.checks import CheckContext
 from schemathesis.config import SchemathesisConfig
+from schemathesis.core.parameters import ParameterLocation
 from schemathesis.core.transport import Response
+from schemathesis.generation.meta import ComponentInfo
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 COMMITTED = Path(__file__).resolve().parents[1] / "openapi" / "openapi.json"
@@ -155,6 +157,28 @@ def _app_under_test(app: Flask) -> Iterator[None]:
     APP.target = None
 
 
+def _is_about_authorization(mutation: Any) -> bool:
+    named = f"{mutation.parameter} {mutation.path} {mutation.original_value}"
+    return "authorization" in named.lower()
+
+
+def sent_with_the_editors_token(case: schemathesis.Case) -> schemathesis.Case:
+    """The editor's token replaces the ``Authorization`` a case was generated with: a case
+    whose only negative header is a missing or broken ``Authorization`` is sent with valid
+    headers, and judged so (schemathesis then still checks its other negative parts, and
+    exempts, as the document allows, a body whose only fault is a read-only property)."""
+    meta = case.meta
+    header = ParameterLocation.HEADER
+    if meta is None or header not in meta.components:
+        return case
+    if not meta.components[header].mode.is_negative:
+        return case
+    mutations = [m for m in meta.phase.data.mutations if m.parameter_location == header]
+    if mutations and all(_is_about_authorization(m) for m in mutations):
+        meta.components[header] = ComponentInfo(mode=schemathesis.GenerationMode.POSITIVE)
+    return case
+
+
 @pytest.fixture
 def editor(token: Callable[[str], dict[str, str]]) -> dict[str, str]:
     return token("editor")
@@ -171,4 +195,6 @@ def test_anonymous_caller_gets_what_the_document_says(case: schemathesis.Case) -
 def test_editor_gets_what_the_document_says(
     case: schemathesis.Case, editor: dict[str, str]
 ) -> None:
-    case.call_and_validate(headers=editor, excluded_checks=EXCLUDED, additional_checks=ADDITIONAL)
+    sent_with_the_editors_token(case).call_and_validate(
+        headers=editor, excluded_checks=EXCLUDED, additional_checks=ADDITIONAL
+    )
