@@ -173,3 +173,19 @@ def test_a_stale_list_revalidation_gets_the_whole_new_page(
     assert 'rel="first"' in again.headers["Link"]
     fresh = client.get("/api/v1/news?lang=de", headers={"If-None-Match": again.headers["ETag"]})
     assert fresh.status_code == 304
+
+
+@pytest.mark.parametrize(
+    "query", ["?lang=de", "?lang=de&include=people", "?lang=de&fallback=false"]
+)
+def test_a_list_revalidates_with_a_weak_or_listed_etag(client: FlaskClient, make_item, query):
+    """A proxy's W/ form, or the ETag among others, answers 304 on every list variant
+    (those read without documents and those read whole), with the ETag of the 200."""
+    anna = person(make_item, "Anna", "Ärger")
+    news(make_item, de="Förderung für Gründungen", en="Funding", people=[anna])
+    path = f"/api/v1/news{query}"
+    etag = client.get(path).headers["ETag"]
+    for value in (f"W/{etag}", f'"other", {etag}'):
+        again = client.get(path, headers={"If-None-Match": value})
+        assert again.status_code == 304, (path, value)
+        assert again.headers["ETag"] == etag

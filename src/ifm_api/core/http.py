@@ -165,9 +165,7 @@ def send_response(
     etag_source = etag_data if etag_data is not None else hashlib.sha1(data).hexdigest()
     etag = blp._generate_etag(etag_source)
     g.ifm_not_modified_headers = {"ETag": f'"{etag}"', **common}
-    if request.method in ("GET", "HEAD") and request.if_none_match.contains_weak(etag):
-        # If-None-Match compares weakly (RFC 9110 13.1.2): proxies that compress turn our
-        # ETags into W/"…", and flask-smorest alone would only match strong ones.
+    if request.method in ("GET", "HEAD") and _names(etag):
         raise NotModified()
     if request.method in ("GET", "HEAD", "POST", "PATCH", "PUT"):
         blp.set_etag(etag_source)
@@ -179,13 +177,18 @@ def send_response(
     return response
 
 
-def is_fresh(blp: Blueprint, etag_source: str) -> bool:
-    """Whether the client's ``If-None-Match`` names the ETag made from ``etag_source``.
+def _names(etag: str) -> bool:
+    """Whether the client's ``If-None-Match`` names ``etag``.
 
     Compared weakly (RFC 9110 13.1.2): proxies that compress turn our ETags into W/"…",
     and flask-smorest alone would only match strong ones.
     """
-    return request.if_none_match.contains_weak(blp._generate_etag(etag_source))
+    return request.if_none_match.contains_weak(etag)
+
+
+def is_fresh(blp: Blueprint, etag_source: str) -> bool:
+    """Whether the client's ``If-None-Match`` names the ETag made from ``etag_source``."""
+    return _names(blp._generate_etag(etag_source))
 
 
 def stored_json_response(
@@ -210,7 +213,7 @@ def stored_json_response(
         common["Content-Language"] = content_language
     etag = blp._generate_etag(etag_source)
     g.ifm_not_modified_headers = {"ETag": f'"{etag}"', **common}
-    if request.if_none_match.contains_weak(etag):
+    if _names(etag):
         raise NotModified()
     blp.set_etag(etag_source)
     found = links() if callable(links) else links
