@@ -81,6 +81,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     from ifm_api.core import db, errors, limits, origin
     from ifm_api.core.catalogs import prepare_translations
     from ifm_api.core.http import (
+        ApiFlask,
         IdConverter,
         NoSessions,
         TextConverter,
@@ -96,7 +97,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     )
 
     settings = config if isinstance(config, Settings) else load_settings()
-    app = Flask(__name__, static_folder=None)
+    app = ApiFlask(__name__, static_folder=None)
     app.config.update(settings.flask_config())
     app.config.update(_api_config())
     if isinstance(config, dict):

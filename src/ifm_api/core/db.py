@@ -10,9 +10,9 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event, func, insert, select
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -129,6 +129,9 @@ def init_app(app: Flask, url: str) -> None:
 
     @app.teardown_appcontext
     def _remove_session(_exc: BaseException | None) -> None:
+        reads = g.pop(READ_CONNECTION, None)
+        if reads is not None:
+            reads.close()
         app.extensions["ifm_session"].remove()
 
 
@@ -138,6 +141,30 @@ _SESSION_OVERRIDE: ContextVar[Session | None] = ContextVar("ifm_session_override
 def session() -> Session:
     """The request's session (one per app context), or the one ``using()`` put in place."""
     return _SESSION_OVERRIDE.get() or current_app.extensions["ifm_session"]()
+
+
+READ_CONNECTION = "ifm_read_connection"
+
+
+def read_connection() -> Connection:
+    """The connection the public reads run their prebuilt statements on.
+
+    The session's, where this app context has one (a write under way, a render, a command):
+    a read then sees what the session sees. Otherwise a pooled connection of its own, held
+    until the app context ends: a public read needs no ORM session, whose begin, bookkeeping
+    and close cost more than the read's statements.
+    """
+    override = _SESSION_OVERRIDE.get()
+    if override is not None:
+        return override.connection()
+    sessions = current_app.extensions["ifm_session"]
+    if sessions.registry.has():
+        return sessions().connection()
+    reads: Connection | None = g.get(READ_CONNECTION)
+    if reads is None:
+        reads = engine().connect()
+        setattr(g, READ_CONNECTION, reads)
+    return reads
 
 
 @contextmanager

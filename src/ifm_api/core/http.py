@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
+from inspect import iscoroutinefunction
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,6 +20,7 @@ from ifm_api.core.errors import BadRequest
 from ifm_api.core.schemas import DB_INT_MAX
 
 JSON = "application/json"
+KNOWN_FUNCTIONS = 4096
 
 
 class IdConverter(IntegerConverter):
@@ -66,6 +68,27 @@ class TextConverter(UnicodeConverter):
     def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
         super().__init__(map, *args, **kwargs)
         self.regex = self.regex.replace("[^/]", "[^/\\x00]", 1)
+
+
+class ApiFlask(Flask):
+    """Flask, asking once per function whether it is a coroutine function.
+
+    Flask's ``ensure_sync`` inspects every view, hook and error handler on every request
+    (about twenty ``inspect`` calls a read); the answer never changes for a function.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._synchronous: dict[Any, bool] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        key = getattr(func, "__func__", func)  # a view method is bound anew per request
+        synchronous = self._synchronous.get(key)
+        if synchronous is None:
+            synchronous = not iscoroutinefunction(func)
+            if len(self._synchronous) < KNOWN_FUNCTIONS:  # per-request callbacks: not kept
+                self._synchronous[key] = synchronous
+        return func if synchronous else self.async_to_sync(func)
 
 
 class NoSessions(SessionInterface):

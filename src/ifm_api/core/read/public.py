@@ -21,7 +21,7 @@ from sqlalchemy.sql.elements import UnaryExpression
 from ifm_api.core import db
 from ifm_api.core.content import REGISTRY, SLUG, ReadContext, ResourceSpec, SlugMatch
 from ifm_api.core.i18n import default_language
-from ifm_api.core.read import tags
+from ifm_api.core.read import driver, tags
 from ifm_api.core.read.counts import stored_total_statement
 from ifm_api.core.read.model import (
     ALL_LANGUAGES,
@@ -67,19 +67,36 @@ def _visible(mode: str) -> list[ColumnElement[bool]]:
 
 
 _STATEMENTS: dict[tuple[Any, ...], Any] = {}
+_PREBUILT: set[int] = set()  # ids of the statements in _STATEMENTS (kept as long)
 
 
 def prebuilt(key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
-    """A statement built once and run with bound values: SQLAlchemy then skips building
-    and compiling it per request (its cache key is memoized on the statement object)."""
+    """A statement (or a tuple of them) built once and run with bound values: SQLAlchemy
+    compiles it once, and ``_rows`` runs it on the driver's cursor (``core.read.driver``)."""
     stmt = _STATEMENTS.get(key)
     if stmt is None:
         stmt = _STATEMENTS[key] = build()
+        for one in stmt if isinstance(stmt, tuple) else (stmt,):
+            if one is not None:
+                _PREBUILT.add(id(one))
     return stmt
 
 
-def _run(stmt: Any, **params: Any) -> Any:
-    return db.session().connection().execute(stmt, params)
+def _rows(stmt: Any, **params: Any) -> list[Sequence[Any]]:
+    connection = db.read_connection()
+    if id(stmt) in _PREBUILT:
+        return driver.rows(connection, stmt, params)
+    return list(connection.execute(stmt, params))
+
+
+def _first(stmt: Any, **params: Any) -> Sequence[Any] | None:
+    found = _rows(stmt, **params)
+    return found[0] if found else None
+
+
+def _scalar(stmt: Any, **params: Any) -> Any:
+    found = _first(stmt, **params)
+    return found[0] if found is not None else None
 
 
 def _columns(docs: bool = True) -> tuple[Any, ...]:
@@ -182,12 +199,12 @@ def list_rows(
     total = None
     if filtered is count:  # no filter applies: the stored total
         stored = prebuilt(("total",), stored_total_statement)
-        total = _run(stored, type=spec.type, mode=mode, **values).scalar()
+        total = _scalar(stored, type=spec.type, mode=mode, **values)
         ranged = by_ids
     else:
         ranged = spec.read.filters(ranged, filters, ctx)  # type: ignore[misc]
     if total is None:
-        total = _run(filtered, **values).scalar() or 0
+        total = _scalar(filtered, **values) or 0
     tags.note([tags.type_tag(spec.type), tags.list_tag(spec.type)])
     if total == 0 or (page - 1) * page_size >= total:
         return [], total
@@ -196,7 +213,7 @@ def list_rows(
         turned = _from_the_end(offset, page_size, total)
         if turned is not None:
             (offset, limit), ranged, backwards = turned, by_ids_backwards, True
-    found = [Stored._make(row) for row in _run(ranged, **values, limit=limit, offset=offset)]
+    found = [Stored._make(row) for row in _rows(ranged, **values, limit=limit, offset=offset)]
     if backwards:
         found.reverse()
     tags.note_rows(spec.type, ctx.lang, ((row.entity_id, row.tags) for row in found))
@@ -211,7 +228,7 @@ def get_row(spec: ResourceSpec, ctx: ReadContext, entity_id: int) -> Stored | No
             P.entity_id == bindparam("entity_id"), P.type == bindparam("type"), *_visible(mode)
         ),
     )
-    row = _run(stmt, entity_id=entity_id, type=spec.type, lang=ctx.lang, now=ctx.now).first()
+    row = _first(stmt, entity_id=entity_id, type=spec.type, lang=ctx.lang, now=ctx.now)
     if row is None:
         return None
     found = Stored._make(row)
@@ -244,9 +261,9 @@ def find_by_slug(spec: ResourceSpec, ctx: ReadContext, slug: str) -> SlugMatch |
     if not SLUG.fullmatch(slug):
         return None
     stmt = prebuilt(("slug",), _slug_statement)
-    found = _run(
+    found = _first(
         stmt, type=spec.type, slug=slug, lang=ctx.lang, default=default_language(), now=ctx.now
-    ).first()
+    )
     return SlugMatch(found[0], found[1]) if found is not None else None
 
 
@@ -267,7 +284,7 @@ def feed_rows(
         ),
     )
     tags.note([tags.type_tag(spec.type), tags.list_tag(spec.type)])
-    return [tuple(row) for row in _run(stmt, lang=ctx.lang, now=ctx.now, limit=limit)]  # type: ignore[misc]
+    return [tuple(row) for row in _rows(stmt, lang=ctx.lang, now=ctx.now, limit=limit)]  # type: ignore[misc]
 
 
 def sitemap_rows(now: Any) -> list[tuple[str, int, str, str, Any]]:
@@ -287,9 +304,7 @@ def document_changed_at(type_: str | None = None, lang: str | None = None) -> da
     """When public rows (of a type, in a read language) last changed, removals included."""
     stmt = prebuilt(("changed", type_ is None, lang is None), lambda: _changed_at(type_, lang))
     values = {"type": type_, "lang": lang}
-    return _run(
-        stmt, **{name: value for name, value in values.items() if value is not None}
-    ).scalar()
+    return _scalar(stmt, **{name: value for name, value in values.items() if value is not None})
 
 
 def _changed_at(type_: str | None, lang: str | None) -> Any:
@@ -362,7 +377,7 @@ def embedded_rows(ctx: ReadContext, ids: set[int]) -> list[Stored]:
             P.entity_id.in_(bindparam("ids", expanding=True)), *_visible(mode)
         ),
     )
-    rows = _run(stmt, ids=sorted(ids), lang=ctx.lang, now=ctx.now)
+    rows = _rows(stmt, ids=sorted(ids), lang=ctx.lang, now=ctx.now)
     found = [Stored._make(row) for row in rows]
     for row in found:
         tags.note_rows(row.type, ctx.lang, [(row.entity_id, None)])
