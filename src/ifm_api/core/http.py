@@ -14,6 +14,7 @@ from flask import Flask, Request, Response, current_app, g, redirect, request
 from flask.sessions import SessionInterface, SessionMixin
 from flask_smorest import Blueprint
 from flask_smorest.exceptions import NotModified
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import IntegerConverter, Map, UnicodeConverter
 
 from ifm_api.core.errors import BadRequest
@@ -70,12 +71,29 @@ class TextConverter(UnicodeConverter):
         self.regex = self.regex.replace("[^/]", "[^/\\x00]", 1)
 
 
+class Parameters(ImmutableMultiDict[str, str]):
+    """``request.args`` (and form fields): ``get`` of an absent name answers its default
+    straight away. werkzeug's raises and catches a ``BadRequestKeyError`` for it (an HTTP
+    exception, built with its description), and a read asks for a dozen absent names."""
+
+    def get(self, key: Any, default: Any = None, type: Any = None) -> Any:
+        if key not in self:
+            return default
+        return super().get(key, default, type)
+
+
+class ApiRequest(Request):
+    parameter_storage_class = Parameters
+
+
 class ApiFlask(Flask):
     """Flask, asking once per function whether it is a coroutine function.
 
     Flask's ``ensure_sync`` inspects every view, hook and error handler on every request
     (about twenty ``inspect`` calls a read); the answer never changes for a function.
     """
+
+    request_class = ApiRequest
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -44,6 +44,7 @@ from ifm_api.core.read.public import (
     find_by_slug,
     get_row,
     list_rows,
+    row_by_slug,
     with_includes,
 )
 from ifm_api.core.schemas import (
@@ -101,6 +102,26 @@ def with_include(spec: ResourceSpec, args: type[Schema], *, detail: bool = False
     return type(args.__name__, (args,), extra) if extra else args
 
 
+_API_ROOTS: dict[tuple[str, ...], str] = {}
+KNOWN_ROOTS = 256
+
+
+def api_root() -> str:
+    """This request's API root URL (``https://host/api/v1``), made once per origin: werkzeug
+    builds ``url_root`` from the environ (and turns it into an IRI) on every request."""
+    environ = request.environ
+    key = tuple(environ.get(name, "") for name in ROOT_KEYS)
+    root = _API_ROOTS.get(key)
+    if root is None:
+        root = request.url_root.rstrip("/") + API_PREFIX
+        if len(_API_ROOTS) < KNOWN_ROOTS:
+            _API_ROOTS[key] = root
+    return root
+
+
+ROOT_KEYS = ("wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME")
+
+
 def read_context(spec: ResourceSpec, args: dict[str, Any], *, detail: bool = False) -> ReadContext:
     """How this request reads: language, fallback, includes, and live or draft.
 
@@ -118,7 +139,7 @@ def read_context(spec: ResourceSpec, args: dict[str, Any], *, detail: bool = Fal
         now=utcnow(),
         state=state,
         include=parse_include(spec, detail=detail),
-        api_root=request.url_root.rstrip("/") + API_PREFIX,
+        api_root=api_root(),
         site_url=settings.site_url,
         url_templates=settings.url_templates,
     )
@@ -346,6 +367,9 @@ def content_blueprint(
         row = get_row(spec, ctx, entity_id)
         if row is None:
             raise NotFound("item_not_found", detail_args={"resource": noun, "id": entity_id})
+        return _stored_detail(ctx, row)
+
+    def _stored_detail(ctx: ReadContext, row: Stored) -> Any:
         include = ctx.include if ctx.lang != ALL else frozenset()
         extra: list[str] = []
         if include:
@@ -367,6 +391,11 @@ def content_blueprint(
             links=[links] if links else [],
             vary=["Accept"],
         )
+
+    def _plain_json(args: dict[str, Any]) -> bool:
+        """Whether a detail is the stored JSON (no linked data, no citation format)."""
+        alternative = linked_data.wants_alternative(spec, args.get("format"))
+        return alternative is None and JSONLD not in requested_includes()
 
     def _detail(ctx: ReadContext, entity_id: int, args: dict[str, Any]) -> Any:
         if ctx.lang == ALL and ctx.state == DRAFT:
@@ -458,6 +487,10 @@ def content_blueprint(
             the usual fallback.
             """
             ctx = read_context(spec, args, detail=True)
+            if ctx.state == LIVE and ctx.lang != ALL and _plain_json(args):
+                hit = row_by_slug(spec, ctx, slug, asked=request.args.get("lang") is not None)
+                if hit is not None:
+                    return _stored_detail(replace(ctx, lang=hit[1]), hit[0])
             found = find_by_slug(spec, ctx, slug) if ctx.state == LIVE else None
             found = found or find_entity_by_slug(spec, ctx, slug)
             if found is None:

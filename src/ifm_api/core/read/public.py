@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import ColumnElement, bindparam, case, func, null, or_, select, true
+from sqlalchemy import ColumnElement, String, bindparam, case, func, null, or_, select, true
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
 
@@ -55,11 +55,12 @@ def _mode(ctx: ReadContext) -> str:
     return "strict" if ctx.fallback is False and ctx.lang != ALL_LANGUAGES else "lenient"
 
 
-def _visible(mode: str) -> list[ColumnElement[bool]]:
-    """The rows of the read language (``:lang``) and fallback mode, visible at ``:now``."""
+def _visible(mode: str, lang: Any = None) -> list[ColumnElement[bool]]:
+    """The rows of the read language (``:lang``, or ``lang``) and fallback mode, visible at
+    ``:now``."""
     flag = P.strict if mode == "strict" else P.lenient
     return [
-        P.lang == bindparam("lang"),
+        P.lang == (bindparam("lang") if lang is None else lang),
         flag == true(),
         P.visible_from <= bindparam("now"),
         or_(P.visible_until.is_(None), P.visible_until > bindparam("now")),
@@ -253,6 +254,45 @@ def _slug_statement() -> Any:
         .order_by(preference, P.entity_id)
         .limit(1)
     )
+
+
+def _slug_row_statement(mode: str) -> Any:
+    """The stored row a current slug names, in one statement: the read language is the
+    request's ``lang=`` (``:asked``) or, without one, the slug's own language."""
+    found = _slug_statement().subquery("found")
+    read_language = func.coalesce(bindparam("asked", type_=String()), found.c.lang)
+    return (
+        select(*_columns(), P.lang)
+        .join(found, P.entity_id == found.c.entity_id)
+        .where(P.type == bindparam("type"), *_visible(mode, read_language))
+    )
+
+
+def row_by_slug(
+    spec: ResourceSpec, ctx: ReadContext, slug: str, *, asked: bool
+) -> tuple[Stored, str] | None:
+    """The stored row (and its read language) a current slug names; ``asked``: the request
+    chose the language (``lang=``), else the slug's own language is read. None when there
+    is no such public row (a former slug, a draft, none at all: see ``find_by_slug``)."""
+    if not SLUG.fullmatch(slug):
+        return None
+    mode = _mode(ctx)
+    stmt = prebuilt(("slug row", mode), lambda: _slug_row_statement(mode))
+    row = _first(
+        stmt,
+        type=spec.type,
+        slug=slug,
+        lang=ctx.lang,
+        asked=ctx.lang if asked else None,
+        default=default_language(),
+        now=ctx.now,
+    )
+    if row is None:
+        return None
+    found, lang = Stored._make(row[:-1]), row[-1]
+    tags.note([tags.type_tag(spec.type)])
+    tags.note_rows(spec.type, lang, [(found.entity_id, found.tags)])
+    return found, lang
 
 
 def find_by_slug(spec: ResourceSpec, ctx: ReadContext, slug: str) -> SlugMatch | None:
