@@ -122,7 +122,10 @@ class ApiBlueprint(Blueprint):
     ARGUMENTS_PARSER = ApiParser()
 
 
+NO_QUERY_ARGS = NoQueryArgs()  # one instance: given the class, webargs builds one per request
+
+
 def no_query_args(blp: Blueprint) -> Callable[[Any], Any]:
     """Declare a view that takes no query parameters of its own (only ``lang`` for
     messages): any other one is a 400. Nothing is passed to the view."""
-    return blp.arguments(NoQueryArgs, location="query", as_kwargs=True, error_status_code=400)
+    return blp.arguments(NO_QUERY_ARGS, location="query", as_kwargs=True, error_status_code=400)

@@ -21,6 +21,8 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+from collections.abc import Callable
+from functools import partial
 
 from flask import Flask, Response, current_app, request
 from flask_limiter import ApplicationLimit, Limiter, RateLimitExceeded
@@ -121,8 +123,26 @@ def too_many_requests(error: RateLimitExceeded) -> Response:
     )
 
 
+def _after_requests_with_token(app: Flask, limiter: Limiter) -> None:
+    """flask-limiter's ``after_request`` (deductions such as the failed authentications,
+    its headers) only for requests that present a token: both limits exempt the others, so
+    for them it would only build its per-request context to find nothing to do."""
+    hooks = app.after_request_funcs.setdefault(None, [])
+    for index, hook in enumerate(hooks):
+        if isinstance(hook, partial) and hook.args == (limiter,):
+            hooks[index] = _only_with_token(hook)
+
+
+def _only_with_token(hook: Callable[[Response], Response]) -> Callable[[Response], Response]:
+    def after_request(response: Response) -> Response:
+        return hook(response) if presents_token() else response
+
+    return after_request
+
+
 def init_app(app: Flask, settings: Settings) -> None:
     limiter = limiter_for(settings)
     limiter.init_app(app)
+    _after_requests_with_token(app, limiter)
     app.extensions[EXTENSION] = limiter
     app.register_error_handler(RateLimitExceeded, too_many_requests)
