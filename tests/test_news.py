@@ -504,3 +504,22 @@ def test_public_deleted_related_item_disappears(app: Flask, client: FlaskClient,
         delete_item(spec, entity, expected_version=entity.version, author="tests")
     assert client.get(f"/api/v1/news/{item}").get_json()["people"] == []
     assert client.get(f"/api/v1/people/{gone}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("query", "next_query"),
+    [
+        ("page_size=1", "page_size=1&page=2"),
+        ("page=2&page_size=1", "page=3&page_size=1"),
+        ("tag=a+b&page_size=1&tag=%26", "tag=a+b&tag=%26&page_size=1&page=2"),
+        ("q=F%C3%B6rderung&page_size=1&lang=de", "q=F%C3%B6rderung&page_size=1&lang=de&page=2"),
+    ],
+)
+def test_public_list_links_keep_the_other_parameters(
+    client: FlaskClient, make_item, query: str, next_query: str
+):
+    for n in range(3):
+        news(make_item, f"Förderung Nummer {n}", tags=["a b", "&"])
+    response = client.get(f"/api/v1/news?{query}")
+    assert response.status_code == 200
+    assert f'<http://localhost/api/v1/news?{next_query}>; rel="next"' in response.headers["Link"]

@@ -306,13 +306,29 @@ def _url_maker() -> Callable[..., str]:
     return make
 
 
+def _page_url_maker() -> Callable[[int], str]:
+    """This request's URL with another ``page``: the same as ``url_with(page=n)``, with
+    the other parameters encoded once for all of a list's links."""
+    pairs = [(key, value) for key, values in request.args.lists() for value in values]
+    at = next((i for i, (key, _) in enumerate(pairs) if key == "page"), len(pairs))
+    rest = [pair for pair in pairs[at:] if pair[0] != "page"]
+    before, after = urlencode(pairs[:at]), urlencode(rest)
+    head = f"{request.base_url}?{before}&" if before else f"{request.base_url}?"
+    tail = f"&{after}" if after else ""
+
+    def make(page: int) -> str:
+        return f"{head}page={page}{tail}"
+
+    return make
+
+
 def pagination_links(page: int, pages: int) -> list[str]:
     last = max(pages, 1)
-    url = _url_maker()
-    links = [f'<{url(page=1)}>; rel="first"']
+    url = _page_url_maker()
+    links = [f'<{url(1)}>; rel="first"']
     if page > 1:
-        links.append(f'<{url(page=min(page - 1, last))}>; rel="prev"')
+        links.append(f'<{url(min(page - 1, last))}>; rel="prev"')
     if page < pages:
-        links.append(f'<{url(page=page + 1)}>; rel="next"')
-    links.append(f'<{url(page=last)}>; rel="last"')
+        links.append(f'<{url(page + 1)}>; rel="next"')
+    links.append(f'<{url(last)}>; rel="last"')
     return links

@@ -407,17 +407,26 @@ def _embed(
                     entry["name"] = person.get("name") or person.get("title")
 
 
+def _id_slots(count: int) -> int:
+    """Placeholders for ``count`` ids: the next power of two, so a handful of prebuilt
+    statements serve every count (the last id fills the rest; ``IN`` ignores repeats)."""
+    return 1 << max(count - 1, 0).bit_length()
+
+
 def embedded_rows(ctx: ReadContext, ids: set[int]) -> list[Stored]:
     if not ids:
         return []
-    mode = _mode(ctx)
+    mode, wanted = _mode(ctx), sorted(ids)
+    slots = _id_slots(len(wanted))
     stmt = prebuilt(
-        ("embedded", mode),
+        ("embedded", mode, slots),
         lambda: select(*_columns()).where(
-            P.entity_id.in_(bindparam("ids", expanding=True)), *_visible(mode)
+            P.entity_id.in_([bindparam(f"id_{n}") for n in range(slots)]), *_visible(mode)
         ),
     )
-    rows = _rows(stmt, ids=sorted(ids), lang=ctx.lang, now=ctx.now)
+    padded = wanted + [wanted[-1]] * (slots - len(wanted))
+    values = {f"id_{n}": entity_id for n, entity_id in enumerate(padded)}
+    rows = _rows(stmt, **values, lang=ctx.lang, now=ctx.now)
     found = [Stored._make(row) for row in rows]
     for row in found:
         tags.note_rows(row.type, ctx.lang, [(row.entity_id, None)])
