@@ -71,7 +71,9 @@ def _register_docs_assets(app: Flask) -> None:
 def _vary_on_origin(response: Any) -> Any:
     """With CORS on, a response differs by ``Origin`` (the CORS headers or not) even when one
     origin is allowed, where flask-cors leaves ``Vary: Origin`` out: shared caches must know."""
-    response.vary.add("Origin")
+    from ifm_api.core.http import add_vary
+
+    add_vary(response, "Origin")
     return response
 
 

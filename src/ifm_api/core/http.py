@@ -127,6 +127,16 @@ def cache_control(*, public: bool) -> str:
     return f"public, max-age={max_age}"
 
 
+def add_vary(response: Response, header: str) -> None:
+    """Add ``header`` to ``Vary`` (as ``response.vary.add`` does, without parsing the
+    header into a set and writing it back on every response)."""
+    vary = response.headers.get("Vary")
+    if not vary:
+        response.headers["Vary"] = header
+    elif header.lower() not in (name.strip().lower() for name in vary.split(",")):
+        response.headers["Vary"] = f"{vary}, {header}"
+
+
 def keep_private(response: Response) -> Response:
     """What a request with ``Authorization`` gets is for that client only (RFC 9111 5.2.2.7).
 
@@ -135,7 +145,7 @@ def keep_private(response: Response) -> Response:
     (editor and draft data, errors, files) is ``private, no-store``. Every response says
     ``Vary: Authorization``, so no shared cache hands one caller's answer to another.
     """
-    response.vary.add("Authorization")
+    add_vary(response, "Authorization")
     if "Authorization" not in request.headers:
         return response
     directives = [d.strip() for d in response.headers.get("Cache-Control", "").split(",")]
