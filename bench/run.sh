@@ -146,7 +146,7 @@ while_writing() {  # while_writing LABEL URL: list p1 and rotating details while
 
 PEERS_RAW="$HERE/peers-recorded.txt"
 if [ "${PEERS:-0}" = 1 ]; then
-  peer_sizes="$(for n in $SIZES; do [ "$n" -le 20000 ] && printf '%s ' "$n"; done)"
+  peer_sizes="$(for n in $SIZES; do if [ "$n" -le 20000 ]; then printf '%s ' "$n"; fi; done)"
   BENCH_STAMP="$STAMP" SIZES="${peer_sizes% }" "$ROOT/../shared/peers/run.sh"
   PEERS_RAW="${PEERS_WORKDIR:-$HOME/.cache/ifm-peers}/run/peers-$STAMP.txt"
 fi
