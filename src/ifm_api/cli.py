@@ -41,8 +41,9 @@ def db() -> None:
 @with_appcontext
 def db_upgrade(revision: str) -> None:
     """Create or migrate the database to the newest schema."""
-    from ifm_api.core.db import transaction
+    from ifm_api.core.db import transaction, utcnow
     from ifm_api.core.read.build import needs_build, rebuild
+    from ifm_api.core.read.marks import build as build_marks
     from ifm_api.migrate import upgrade
 
     url = current_app.config["IFM"].database_url
@@ -53,6 +54,8 @@ def db_upgrade(revision: str) -> None:
             if needs_build(session):
                 rows = rebuild(session)
                 click.echo(f"read model built: {rows} rows")
+            else:
+                build_marks(session, utcnow())
 
 
 @main.group()

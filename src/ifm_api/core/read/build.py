@@ -39,6 +39,7 @@ from ifm_api.core.db import utcnow
 from ifm_api.core.feeds import entry_texts, feed_types, pack_entry, unpack_entry
 from ifm_api.core.i18n import ALL, supported_languages
 from ifm_api.core.models import LIVE, ContentEntity, ContentLink
+from ifm_api.core.read import marks
 from ifm_api.core.read.counts import check_counts, recount
 from ifm_api.core.read.keys import parse_time
 from ifm_api.core.read.model import (
@@ -512,10 +513,15 @@ def refresh_items(session: Session, changed: dict[str, set[int]]) -> None:
     bump_version()
     now = utcnow()
     everything = affected(session, changed)
+    types = {REGISTRY[key].type for key in everything}
+    marked = marks.basis(session, types, now)
     before: set[Served] = set()
+    removed: list[dict[str, Any]] = []
     for group in everything.values():
         for chunk in _chunks(group):
             before |= _served(session, chunk)
+            if marked:
+                removed.extend(marks.removed_rows(session, chunk))
             session.execute(delete(PublicItem).where(PublicItem.entity_id.in_(chunk)))
     after: set[Served] = set()
     scratch = _scratch(session)
@@ -532,7 +538,8 @@ def refresh_items(session: Session, changed: dict[str, set[int]]) -> None:
                 }
     finally:
         scratch.close()
-    recount(session, {REGISTRY[key].type for key in everything}, now)
+    recount(session, types, now)
+    marks.maintain(session, marked, removed, new_rows, now)
     record_document_changes(session, _left(before, after), _next_second(now))
     for hook in REFRESHED:
         hook(session, now, everything, new_rows)
@@ -573,6 +580,7 @@ def rebuild(session: Session) -> int:
     finally:
         scratch.close()
     recount(session, [spec.type for spec in REGISTRY.values()], now)
+    marks.build(session, now)
     session.execute(delete(ReadModelState))
     session.execute(insert(ReadModelState).values(id=1, format=FORMAT, built_at=now))
     return count
@@ -621,6 +629,7 @@ def check(session: Session) -> list[str]:
         + check_feed_entries(session, now)
         + check_search(session)
         + check_counts(session, now)
+        + marks.check_marks(session, now)
     )
 
 

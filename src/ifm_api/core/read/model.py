@@ -144,6 +144,29 @@ class PublicCount(Base):
     as_of: Mapped[datetime]
 
 
+class PublicMark(Base):
+    """A keyset mark of an unfiltered list in its type's default order (see
+    ``core.read.marks``): ``ordinal`` rows of (type, read language, fallback mode) come before
+    the row of ``entity_id`` with these sort keys, as of the type's ``public_counts.as_of``.
+
+    A deep page then starts an index range at the nearest mark instead of walking ``OFFSET``
+    index entries from the list's start."""
+
+    __tablename__ = "public_marks"
+    __table_args__ = (Index("ix_public_marks_at", "type", "lang", "mode", "ordinal"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    type: Mapped[str] = mapped_column(String(32))
+    lang: Mapped[str] = mapped_column(String(16))
+    mode: Mapped[str] = mapped_column(String(8))
+    ordinal: Mapped[int] = mapped_column(Integer)
+    entity_id: Mapped[int] = mapped_column(Integer)
+    sort_time: Mapped[datetime | None]
+    date_1: Mapped[date | None] = mapped_column(Date)
+    number: Mapped[int | None] = mapped_column(Integer)
+    sort_text: Mapped[str | None] = mapped_column(String(400))
+
+
 class PublicTransition(Base):
     """A future moment at which an unfiltered public list gains (+1) or loses (-1) a row: a
     stored row's interval starting or ending after its type was last counted."""

@@ -21,7 +21,7 @@ from sqlalchemy.sql.elements import UnaryExpression
 from ifm_api.core import db
 from ifm_api.core.content import REGISTRY, SLUG, ReadContext, ResourceSpec, SlugMatch
 from ifm_api.core.i18n import default_language
-from ifm_api.core.read import driver, tags
+from ifm_api.core.read import driver, marks, tags
 from ifm_api.core.read.counts import stored_total_statement
 from ifm_api.core.read.model import (
     ALL_LANGUAGES,
@@ -148,6 +148,22 @@ def _by_ids(spec: ResourceSpec, mode: str, order: list[Any], docs: bool) -> Any:
     return select(*_columns(docs)).where(P.id.in_(ids.scalar_subquery())).order_by(*order)
 
 
+def _by_ids_from_mark(spec: ResourceSpec, mode: str, docs: bool) -> Any:
+    """``page by ids`` in the default order starting at a mark (``core.read.marks``): an
+    index range from the mark's keys, so ``OFFSET`` walks less than the marks' spacing."""
+    order = _order(spec, None)
+    keys = marks.keyed(spec.key)
+    assert keys is not None
+    ids = (
+        select(P.id)
+        .where(P.type == spec.type, *_visible(mode), marks.from_mark(keys))
+        .order_by(*order)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+    return select(*_columns(docs)).where(P.id.in_(ids.scalar_subquery())).order_by(*order)
+
+
 _TURNED = {operators.asc_op: "desc", operators.desc_op: "asc"}
 
 
@@ -168,6 +184,12 @@ def _reversed(term: Any) -> Any | None:
     if term.modifier is operators.nulls_first_op:
         return inner.nulls_last()
     return None
+
+
+def _marked(spec: ResourceSpec, sort: str, offset: int) -> bool:
+    """Whether a page of the unfiltered list may start at a mark: the default order of a
+    keyed type, past the first marks' distance (page 1 reads the plain stored total)."""
+    return sort == spec.default_sort and offset >= marks.EVERY // 2 and bool(marks.keyed(spec.key))
 
 
 def _from_the_end(offset: int, page_size: int, total: int) -> tuple[int, int] | None:
@@ -197,8 +219,12 @@ def list_rows(
     )
     values = {"lang": ctx.lang, "now": ctx.now}
     filtered = spec.read.filters(count, filters, ctx) if spec.read.filters and filters else count
-    total = None
-    if filtered is count:  # no filter applies: the stored total
+    total, mark = None, None
+    if filtered is count and _marked(spec, key, (page - 1) * page_size):
+        stored = prebuilt(("total and mark",), marks.total_and_mark_statement)
+        row = _first(stored, type=spec.type, mode=mode, offset=(page - 1) * page_size, **values)
+        total, mark, ranged = (row[0] if row else None), marks.usable_mark(row), by_ids
+    elif filtered is count:  # no filter applies: the stored total
         stored = prebuilt(("total",), stored_total_statement)
         total = _scalar(stored, type=spec.type, mode=mode, **values)
         ranged = by_ids
@@ -210,10 +236,17 @@ def list_rows(
     if total == 0 or (page - 1) * page_size >= total:
         return [], total
     offset, limit, backwards = (page - 1) * page_size, page_size, False
+    turned = None
     if ranged is by_ids and by_ids_backwards is not None:
         turned = _from_the_end(offset, page_size, total)
-        if turned is not None:
-            (offset, limit), ranged, backwards = turned, by_ids_backwards, True
+    if mark is not None and (turned is None or offset - mark[0] <= turned[0]):
+        ranged = prebuilt(
+            ("page from mark", spec.key, mode, docs),
+            lambda: _by_ids_from_mark(spec, mode, docs),
+        )
+        values, offset = {**values, **mark[1]}, offset - mark[0]
+    elif turned is not None:
+        (offset, limit), ranged, backwards = turned, by_ids_backwards, True
     found = [Stored._make(row) for row in _rows(ranged, **values, limit=limit, offset=offset)]
     if backwards:
         found.reverse()
