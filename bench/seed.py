@@ -217,6 +217,7 @@ def migrate_forward(url: str, *, log: Any = print) -> None:
     from ifm_api.config import load_settings
     from ifm_api.core import db
     from ifm_api.core.read.build import needs_build
+    from ifm_api.core.read.marks import build as build_marks
 
     started = time.monotonic()
     upgrade(url)
@@ -224,6 +225,8 @@ def migrate_forward(url: str, *, log: Any = print) -> None:
     with app.app_context():
         with db.transaction() as session:
             stale = needs_build(session)
+            if not stale:  # what `ifm-api db upgrade` adds: the lists' keyset marks
+                build_marks(session, db.utcnow())
         db.engine().dispose()
     if stale:
         build_read_model(url, log=log)

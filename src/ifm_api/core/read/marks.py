@@ -375,7 +375,9 @@ def maintain(
         events = _events(type_, found.as_of, removed, added, now)
         for lang, mode in sorted(found.moved | set(events)):
             part = (type_, lang, mode)
-            changes = events.get((lang, mode), [])
+            changes = _net(keys, events.get((lang, mode), []))
+            if not changes and (lang, mode) not in found.moved:
+                continue  # e.g. an edit that kept its sort keys: the marks still hold
             if (lang, mode) in found.moved or any(
                 row[name] is None for _delta, row in changes for name in keys.columns
             ):
@@ -383,6 +385,20 @@ def maintain(
                 continue
             _shift(session, keys, part, changes)
             _respace(session, keys, part, totals.get(part, 0), now)
+
+
+def _net(
+    keys: Keyed, changes: list[tuple[int, dict[str, Any]]]
+) -> list[tuple[int, dict[str, Any]]]:
+    """The changes that move something: a row removed and written again with the same sort
+    keys (an edit of its text) cancels out, so its mark stays."""
+    total: dict[tuple[Any, ...], int] = defaultdict(int)
+    rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for delta, row in changes:
+        key = tuple(row[name] for name in keys.columns)
+        total[key] += delta
+        rows[key] = row
+    return [(delta, rows[key]) for key, delta in total.items() if delta]
 
 
 def _shift(
