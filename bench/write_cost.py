@@ -16,7 +16,9 @@ import statistics
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -26,6 +28,7 @@ from ifm_api.core import db
 from ifm_api.core.content import REGISTRY
 from ifm_api.core.editing import get_entity, publish_item, update_item
 from ifm_api.core.models import DRAFT, LIVE, ContentEntity, ContentLink
+from ifm_api.core.read import marks
 from ifm_api.core.read.build import refresh_items
 from ifm_api.core.read.model import PublicItem
 from ifm_api.serving import freeze_startup_objects
@@ -82,6 +85,29 @@ def link_more(person: int, embeds: int) -> int:
     return embeds - wanted + len(more)
 
 
+def _timed_marks() -> list[float]:
+    """Per write from now on: the seconds the keyset marks took (``core.read.marks``)."""
+    spent: list[float] = []
+
+    def timed(name: str, original: Any) -> Any:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                took = time.perf_counter() - started
+                if name == "basis":
+                    spent.append(took)
+                else:
+                    spent[-1] += took
+
+        return run
+
+    for name in ("basis", "removed_rows", "maintain"):
+        setattr(marks, name, timed(name, getattr(marks, name)))
+    return spent
+
+
 def main(n: int, embeds: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "db.sqlite3"
@@ -107,6 +133,18 @@ def main(n: int, embeds: int) -> None:
             print(
                 f"N={n} edit+publish of one news item: median {median:.0f} ms "
                 f"(min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}, {len(times)} writes)"
+            )
+            spent = _timed_marks()
+            moved = [
+                edit_and_publish(
+                    "news", entity_id, {"published_at": datetime(2030 + i, 1, 1, 9, tzinfo=UTC)}
+                )
+                for i, entity_id in enumerate(news_ids)
+            ]
+            print(
+                f"N={n} edit+publish of one news item that moves it to the list's head: median "
+                f"{statistics.median(moved) * 1000:.0f} ms, of it the marks "
+                f"{statistics.median(spent) * 1000:.1f} ms ({len(moved)} writes)"
             )
             person, embedded = session.execute(
                 select(ContentLink.target_id, func.count(func.distinct(ContentLink.source_id)))
