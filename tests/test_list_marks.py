@@ -151,7 +151,7 @@ def test_readmodel_check_finds_a_wrong_mark(app: Flask, make_item):
     with app.app_context(), db.transaction() as session:
         first = session.scalar(select(func.min(PublicMark.id)))
         session.execute(
-            update(PublicMark).where(PublicMark.id == first).values(ordinal=PublicMark.ordinal + 1)
+            update(PublicMark).where(PublicMark.id == first).values(rest=PublicMark.rest + 1)
         )
     found = problems(app)
     assert len(found) == 1 and found[0].startswith("marks news/"), found

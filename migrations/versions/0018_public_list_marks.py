@@ -1,7 +1,7 @@
 """public list marks
 
 ``public_marks``: keyset marks of the unfiltered public lists in their default order (every
-few hundredth row's ordinal and sort keys, as of the type's last write), written at write
+few hundredth row's sort keys and rows to the end, as of the type's last write), written at write
 time, so a deep page starts an index range at the nearest mark instead of walking ``OFFSET``
 index entries (``core.read.marks``). ``ifm-api db upgrade`` builds them for the content
 already there; until then reads take the ``OFFSET`` path, which stays correct.
@@ -26,7 +26,7 @@ def upgrade() -> None:
     sa.Column('type', sa.String(length=32), nullable=False),
     sa.Column('lang', sa.String(length=16), nullable=False),
     sa.Column('mode', sa.String(length=8), nullable=False),
-    sa.Column('ordinal', sa.Integer(), nullable=False),
+    sa.Column('rest', sa.Integer(), nullable=False),
     sa.Column('entity_id', sa.Integer(), nullable=False),
     sa.Column('sort_time', sa.DateTime(timezone=True), nullable=True),
     sa.Column('date_1', sa.Date(), nullable=True),
@@ -36,7 +36,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('public_marks', schema=None) as batch_op:
         batch_op.create_index(
-            'ix_public_marks_at', ['type', 'lang', 'mode', 'ordinal'], unique=False
+            'ix_public_marks_at', ['type', 'lang', 'mode', 'rest'], unique=False
         )
 
 

@@ -2,22 +2,25 @@
 
 A page of an unfiltered list in its type's default order would otherwise walk ``OFFSET``
 index entries (half the list for a page in the middle). ``public_marks`` holds, per (type,
-read language, fallback mode), about every ``EVERY``-th row's ordinal and sort keys as of
-the type's ``public_counts.as_of``; a read takes the last mark at or before its offset and
-starts an index range there (``WHERE <keys at or after the mark's> ORDER BY … OFFSET
-<offset - ordinal>``), read in the same statement as the stored total.
+read language, fallback mode), about every ``EVERY``-th row's sort keys and how many rows
+come from it to the end (``rest``; its ordinal is ``total - rest``), as of the type's
+``public_counts.as_of``; a read takes the last mark at or before its offset and starts an
+index range there (``WHERE <keys at or after the mark's> ORDER BY … OFFSET <offset -
+ordinal>``), found in the same statement as the stored total.
 
 Marks are as of ``as_of``: once a stored row's interval starts or ends after it (a
 ``public_transitions`` entry in ``(as_of, now]``), the ordinals may have moved, and reads take
 the ``OFFSET`` path until the next write of the type. Writes keep the marks, inside their
-transaction: each removed row visible at ``as_of`` shifts the marks after its keys by -1, each
-added row visible at ``now`` by +1 (one ``UPDATE`` of the partition's few hundred marks per
-row), a mark whose row went is dropped, and the spacing is repaired locally (a gap wider than
-``2 * EVERY`` gets a mark found by a walk of ``EVERY`` entries from the mark before it). A
-partition is built from scratch (one window-function statement) only when time moved its
-rows, when it has no marks yet, or when a row with a NULL sort key is involved: a list with
-a NULL key in its order holds no marks at all (NULLs compare as unknown and sort differently
-on SQLite and PostgreSQL), so it keeps the ``OFFSET`` path.
+transaction: a removed row visible at ``as_of`` takes 1 from the ``rest`` of the marks before
+it, an added row visible at ``now`` adds 1 (one ``UPDATE`` of the partition's few hundred
+marks for all of a write's rows; counted from the end, a new first row of a newest-first list
+changes none), a row written again with the same keys changes nothing, a mark whose row went
+is dropped, and the spacing is repaired locally (a gap wider than ``2 * EVERY`` gets a mark
+found by a walk of ``EVERY`` entries from the mark before it). A partition is built from
+scratch (one window-function statement) only when time moved its rows, when it has no marks
+yet, or when a row with a NULL sort key is involved: a list with a NULL key in its order holds
+no marks at all (NULLs compare as unknown and sort differently on SQLite and PostgreSQL), so
+it keeps the ``OFFSET`` path.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from sqlalchemy import (
     ColumnElement,
     and_,
     bindparam,
+    case,
     delete,
     exists,
     func,
@@ -148,9 +152,9 @@ def _swap(expression: Any, make: Any) -> Any:
     return replacement_traverse(expression, {}, replace)
 
 
-def key_param(name: str) -> Any:
-    """The bound value of a mark's key column ``name`` (``k_<name>``)."""
-    return bindparam(f"k_{name}", type_=P.__table__.c[name].type)
+def key_param(name: str, prefix: str = "k") -> Any:
+    """The bound value of a mark's (or a row's) key column ``name``: ``<prefix>_<name>``."""
+    return bindparam(f"{prefix}_{name}", type_=P.__table__.c[name].type)
 
 
 def _at_or_after(pairs: Sequence[tuple[Any, Any, bool]], inclusive: bool) -> ColumnElement[bool]:
@@ -174,11 +178,16 @@ def from_mark(keys: Keyed) -> ColumnElement[bool]:
     )
 
 
-def _marks_after(keys: Keyed) -> ColumnElement[bool]:
-    """Marks strictly after the row bound as ``k_<column>`` (those it shifts)."""
+def _after_mark(keys: Keyed, prefix: str) -> ColumnElement[bool]:
+    """The row bound as ``<prefix>_<column>`` comes strictly after the mark (so it counts in
+    the mark's ``rest``)."""
     return _at_or_after(
         [
-            (_swap(expression, lambda name: MARKS.c[name]), _swap(expression, key_param), desc)
+            (
+                _swap(expression, lambda name: key_param(name, prefix)),
+                _swap(expression, lambda name: MARKS.c[name]),
+                desc,
+            )
             for expression, desc in keys.terms
         ],
         inclusive=False,
@@ -226,13 +235,13 @@ def total_and_mark_statement() -> Any:
     moved = select(func.coalesce(func.sum(T.delta), 0)).where(since).scalar_subquery()
     holds = and_(C.as_of <= bindparam("now"), ~exists().where(since))
     other = MARKS.alias("earlier")  # not correlated with the joined marks
-    nearest = (
-        select(func.max(other.c.ordinal))
+    nearest = (  # the mark with the fewest rows from it that still starts at or before :offset
+        select(func.min(other.c.rest))
         .where(
             other.c.type == C.type,
             other.c.lang == C.lang,
             other.c.mode == C.mode,
-            other.c.ordinal <= bindparam("offset"),
+            other.c.rest >= C.total - bindparam("offset"),
         )
         .scalar_subquery()
     )
@@ -240,13 +249,13 @@ def total_and_mark_statement() -> Any:
         MARKS.c.type == C.type,
         MARKS.c.lang == C.lang,
         MARKS.c.mode == C.mode,
-        MARKS.c.ordinal == nearest,
+        MARKS.c.rest == nearest,
     )
     return (
         select(
             (C.total + moved).label("total"),
             holds.label("holds"),
-            MARKS.c.ordinal,
+            (C.total - MARKS.c.rest).label("ordinal"),
             *(MARKS.c[name] for name in (*KEY_COLUMNS, "entity_id")),
         )
         .select_from(C)
@@ -407,7 +416,9 @@ def _shift(
     part: tuple[str, str, str],
     changes: list[tuple[int, dict[str, Any]]],
 ) -> None:
-    """Drop the marks whose row went; move the ordinals of the marks after each change."""
+    """Drop the marks whose row went; change the ``rest`` of the marks before each changed
+    row, all changes in one ``UPDATE`` (a mark between a moved row's old and new place moves;
+    one before both does not; a new newest row of a newest-first list moves none)."""
     type_, lang, mode = part
     gone = sorted({row["entity_id"] for delta, row in changes if delta < 0})
     if gone:
@@ -416,34 +427,29 @@ def _shift(
         )
     if not changes:
         return
-    stmt = (
-        update(MARKS)
-        .where(
-            MARKS.c.type == bindparam("p_type"),
-            MARKS.c.lang == bindparam("p_lang"),
-            MARKS.c.mode == bindparam("p_mode"),
-            _marks_after(keys),
-        )
-        .values(ordinal=MARKS.c.ordinal + bindparam("p_delta"))
+    shift = sum(
+        (
+            case((_after_mark(keys, f"r{index}"), delta), else_=0)
+            for index, (delta, _row) in enumerate(changes)
+        ),
+        start=literal(0),
     )
+    params = {
+        f"r{index}_{name}": row[name]
+        for index, (_delta, row) in enumerate(changes)
+        for name in keys.columns
+    }
     session.execute(
-        stmt,
-        [
-            {
-                "p_type": type_,
-                "p_lang": lang,
-                "p_mode": mode,
-                "p_delta": delta,
-                **{f"k_{name}": row[name] for name in keys.columns},
-            }
-            for delta, row in changes
-        ],
+        update(MARKS)
+        .where(*_of_partition(type_, lang, mode), shift != 0)
+        .values(rest=MARKS.c.rest + shift),
+        params,
     )
 
 
-def _mark_values(keys: Keyed, part: tuple[str, str, str], ordinal: int, row: Any) -> dict[str, Any]:
+def _mark_values(keys: Keyed, part: tuple[str, str, str], rest: int, row: Any) -> dict[str, Any]:
     type_, lang, mode = part
-    values: dict[str, Any] = {"type": type_, "lang": lang, "mode": mode, "ordinal": ordinal}
+    values: dict[str, Any] = {"type": type_, "lang": lang, "mode": mode, "rest": rest}
     values.update({name: None for name in KEY_COLUMNS})
     values.update({name: row._mapping[name] for name in keys.columns})
     return values
@@ -480,9 +486,13 @@ def _respace(
     """Keep the gaps between marks in ``[EVERY / 2, 2 * EVERY]``: drop a mark too close to
     the one before, add marks into a gap too wide (each a walk of ``EVERY`` entries)."""
     marks = session.execute(
-        select(MARKS.c.id, MARKS.c.ordinal, *(MARKS.c[name] for name in keys.columns))
+        select(
+            MARKS.c.id,
+            (total - MARKS.c.rest).label("ordinal"),
+            *(MARKS.c[name] for name in keys.columns),
+        )
         .where(*_of_partition(*part))
-        .order_by(MARKS.c.ordinal)
+        .order_by(MARKS.c.rest.desc())
     ).all()
     if not marks:  # none yet, or a NULL key (then building finds that first, in the index)
         if total > EVERY:
@@ -501,7 +511,7 @@ def _respace(
             if row is None:
                 break
             at += EVERY
-            added.append(_mark_values(keys, part, at, row))
+            added.append(_mark_values(keys, part, total - at, row))
             previous = row
         previous, at = mark, (mark.ordinal if mark is not None else at)
     if dropped:
@@ -522,19 +532,27 @@ def build_partition(
     if nullable and session.execute(select(P.id).where(*rows, or_(*nullable)).limit(1)).first():
         return
     spec = _spec_of_type(type_)
-    number = func.row_number().over(order_by=default_order(spec)).label("rn")
-    ranked = select(*(P.__table__.c[name] for name in keys.columns), number).where(*rows).subquery()
+    ranked = _ranked(spec, keys, rows)
     ordinal = ranked.c.rn - 1
     chosen = select(
         literal(type_),
         literal(lang),
         literal(mode),
-        ordinal,
+        ranked.c.size - ordinal,
         *(ranked.c[name] for name in keys.columns),
     ).where(ordinal > 0, ordinal % EVERY == 0)
     session.execute(
-        insert(MARKS).from_select(["type", "lang", "mode", "ordinal", *keys.columns], chosen)
+        insert(MARKS).from_select(["type", "lang", "mode", "rest", *keys.columns], chosen)
     )
+
+
+def _ranked(spec: ResourceSpec, keys: Keyed, rows: list[Any]) -> Any:
+    """The rows' keys with their place in the default order (``rn``, from 1) and how many
+    rows there are (``size``): a mark's ``rest`` is ``size - rn + 1``."""
+    number = func.row_number().over(order_by=default_order(spec)).label("rn")
+    size = func.count().over().label("size")
+    columns = (P.__table__.c[name] for name in keys.columns)
+    return select(*columns, number, size).where(*rows).subquery()
 
 
 def build(session: Session, now: datetime) -> None:
@@ -582,9 +600,9 @@ def _check_partition(
     type_, lang, mode = part
     name = f"marks {type_}/{lang}/{mode}"
     stored = session.execute(
-        select(MARKS.c.ordinal, *(MARKS.c[c] for c in keys.columns))
+        select((total - MARKS.c.rest).label("ordinal"), *(MARKS.c[c] for c in keys.columns))
         .where(*_of_partition(type_, lang, mode))
-        .order_by(MARKS.c.ordinal)
+        .order_by(MARKS.c.rest.desc())
     ).all()
     rows = _partition_rows(type_, lang, mode, as_of)
     nullable = [P.__table__.c[c].is_(None) for c in keys.columns if c != "entity_id"]
@@ -595,8 +613,7 @@ def _check_partition(
         return [f"{name}: {len(stored)} marks on a list with a NULL sort key"] if stored else []
     problems = []
     ids = [mark.entity_id for mark in stored]
-    number = func.row_number().over(order_by=default_order(_spec_of_type(type_))).label("rn")
-    ranked = select(*(P.__table__.c[c] for c in keys.columns), number).where(*rows).subquery()
+    ranked = _ranked(_spec_of_type(type_), keys, rows)
     actual = {
         row.entity_id: row
         for row in session.execute(select(ranked).where(ranked.c.entity_id.in_(ids or [-1])))
@@ -606,7 +623,7 @@ def _check_partition(
         row = actual.get(mark.entity_id)
         if row is None:
             problems.append(f"{name}: mark {mark.ordinal} stands for no row ({mark.entity_id})")
-        elif row.rn - 1 != mark.ordinal:
+        elif row.rn - 1 != mark.ordinal or row.size != total:
             problems.append(f"{name}: mark {mark.ordinal} is row {row.rn - 1} ({mark.entity_id})")
         elif any(row._mapping[c] != mark._mapping[c] for c in keys.columns):
             problems.append(f"{name}: mark {mark.ordinal} has other keys than its row")

@@ -146,20 +146,22 @@ class PublicCount(Base):
 
 class PublicMark(Base):
     """A keyset mark of an unfiltered list in its type's default order (see
-    ``core.read.marks``): ``ordinal`` rows of (type, read language, fallback mode) come before
-    the row of ``entity_id`` with these sort keys, as of the type's ``public_counts.as_of``.
+    ``core.read.marks``): the row of ``entity_id`` with these sort keys, and ``rest``, how
+    many rows of (type, read language, fallback mode) come from it to the list's end, as of
+    the type's ``public_counts.as_of`` (its place is ``total - rest``; counted from the end,
+    a new first row of a newest-first list moves no mark).
 
     A deep page then starts an index range at the nearest mark instead of walking ``OFFSET``
     index entries from the list's start."""
 
     __tablename__ = "public_marks"
-    __table_args__ = (Index("ix_public_marks_at", "type", "lang", "mode", "ordinal"),)
+    __table_args__ = (Index("ix_public_marks_at", "type", "lang", "mode", "rest"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     type: Mapped[str] = mapped_column(String(32))
     lang: Mapped[str] = mapped_column(String(16))
     mode: Mapped[str] = mapped_column(String(8))
-    ordinal: Mapped[int] = mapped_column(Integer)
+    rest: Mapped[int] = mapped_column(Integer)
     entity_id: Mapped[int] = mapped_column(Integer)
     sort_time: Mapped[datetime | None]
     date_1: Mapped[date | None] = mapped_column(Date)
