@@ -234,36 +234,30 @@ def total_and_mark_statement() -> Any:
     )
     moved = select(func.coalesce(func.sum(T.delta), 0)).where(since).scalar_subquery()
     holds = and_(C.as_of <= bindparam("now"), ~exists().where(since))
-    other = MARKS.alias("earlier")  # not correlated with the joined marks
+    bound = [C.type == bindparam("type"), C.lang == bindparam("lang"), C.mode == bindparam("mode")]
+    stored = select(C.total).where(*bound).scalar_subquery()
     nearest = (  # the mark with the fewest rows from it that still starts at or before :offset
-        select(func.min(other.c.rest))
+        select(MARKS)
         .where(
-            other.c.type == C.type,
-            other.c.lang == C.lang,
-            other.c.mode == C.mode,
-            other.c.rest >= C.total - bindparam("offset"),
+            MARKS.c.type == bindparam("type"),
+            MARKS.c.lang == bindparam("lang"),
+            MARKS.c.mode == bindparam("mode"),
+            MARKS.c.rest >= stored - bindparam("offset"),
         )
-        .scalar_subquery()
-    )
-    mark = and_(
-        MARKS.c.type == C.type,
-        MARKS.c.lang == C.lang,
-        MARKS.c.mode == C.mode,
-        MARKS.c.rest == nearest,
-    )
+        .order_by(MARKS.c.rest)
+        .limit(1)
+        .subquery("nearest")
+    )  # not correlated: one index range on both databases (SQLite has no LATERAL)
     return (
         select(
             (C.total + moved).label("total"),
             holds.label("holds"),
-            (C.total - MARKS.c.rest).label("ordinal"),
-            *(MARKS.c[name] for name in (*KEY_COLUMNS, "entity_id")),
+            (C.total - nearest.c.rest).label("ordinal"),
+            *(nearest.c[name] for name in (*KEY_COLUMNS, "entity_id")),
         )
         .select_from(C)
-        .outerjoin(MARKS, mark)
-        .where(
-            C.type == bindparam("type"), C.lang == bindparam("lang"), C.mode == bindparam("mode")
-        )
-        .limit(1)
+        .outerjoin(nearest, true())
+        .where(*bound)
     )
 
 
