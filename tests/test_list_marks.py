@@ -17,9 +17,10 @@ import pytest
 from factories import edit_and_publish, news, person
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from test_read_model import assert_list_matches, problems
 
+from ifm_api.cli import main
 from ifm_api.core import db
 from ifm_api.core.content import REGISTRY
 from ifm_api.core.db import utcnow
@@ -145,13 +146,32 @@ def test_a_deep_page_is_still_two_statements(
     assert "public_items.sort_time <=" in counter.statements[1]  # the page starts at a mark
 
 
-def test_readmodel_check_finds_a_wrong_mark(app: Flask, make_item):
+def test_readmodel_check_finds_a_wrong_mark_and_rebuild_repairs_it(
+    app: Flask, client: FlaskClient, make_item
+):
     many_news(make_item, 20)
-    assert problems(app) == []
+    runner = app.test_cli_runner()
+    assert runner.invoke(main, ["readmodel", "check"]).exit_code == 0
     with app.app_context(), db.transaction() as session:
         first = session.scalar(select(func.min(PublicMark.id)))
         session.execute(
             update(PublicMark).where(PublicMark.id == first).values(rest=PublicMark.rest + 1)
         )
-    found = problems(app)
-    assert len(found) == 1 and found[0].startswith("marks news/"), found
+    result = runner.invoke(main, ["readmodel", "check"])
+    assert result.exit_code == 1
+    assert "marks news/" in result.output and " is row " in result.output, result.output
+    assert len(problems(app)) == 1
+    assert runner.invoke(main, ["readmodel", "rebuild"]).exit_code == 0
+    assert runner.invoke(main, ["readmodel", "check"]).exit_code == 0
+    assert mark_count(app) > 0
+    assert_every_page(client, app)
+
+
+def test_db_upgrade_builds_the_marks_of_existing_content(app: Flask, make_item):
+    many_news(make_item, 20)
+    with app.app_context(), db.transaction() as session:
+        session.execute(delete(PublicMark))
+    assert any(problem.startswith("marks news/") for problem in problems(app))
+    result = app.test_cli_runner().invoke(main, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert mark_count(app) > 0 and problems(app) == []
