@@ -1,4 +1,4 @@
-"""In-process cost of list pages: page 1, a middle page and the last page of the news list.
+"""In-process cost of list pages: page 1, page 500, the middle and the last page of the news list.
 
     DATABASE_URL=sqlite:///bench/run/db-20000.sqlite3 .venv/bin/python bench/pages.py 2>/dev/null
 
@@ -60,7 +60,13 @@ def main() -> None:
     first = f"/api/v1/news?page_size={args.page_size}"
     _status, body = _call(app, first)
     pages = orjson.loads(body)["meta"]["pages"]
-    for name, page in (("page 1", 1), ("page 500", min(500, pages)), ("last page", pages)):
+    chosen = (
+        ("page 1", 1),
+        ("page 500", min(500, pages)),
+        ("middle", max(1, pages // 2)),
+        ("last page", pages),
+    )
+    for name, page in chosen:
         path = f"{first}&page={page}"
         print(f"{name:>10} ({page:>6} of {pages}): {_median_us(app, path, args.rounds):8.0f} µs")
 

@@ -2,7 +2,7 @@
 rename + publish of a person whom EMBEDS news items embed (all of them re-rendered in the
 same transaction). Runs on a copy of a seeded SQLite database (bench/run/db-N.sqlite3).
 
-    .venv/bin/python bench/write_cost.py 1000 [EMBEDS=500]
+    .venv/bin/python bench/write_cost.py 1000 [EMBEDS=500]   # EMBEDS=0: no rename
 
 The person is the one most news items embed; when fewer than EMBEDS do, more published news
 items are linked to them first (link rows written directly, those items' read model
@@ -146,6 +146,8 @@ def main(n: int, embeds: int) -> None:
                 f"{statistics.median(moved) * 1000:.0f} ms, of it the marks "
                 f"{statistics.median(spent) * 1000:.1f} ms ({len(moved)} writes)"
             )
+            if not embeds:  # EMBEDS=0: the single-item writes only
+                return
             person, embedded = session.execute(
                 select(ContentLink.target_id, func.count(func.distinct(ContentLink.source_id)))
                 .join(ContentEntity, ContentEntity.id == ContentLink.source_id)

@@ -478,13 +478,11 @@ def _respace(
     session: Session, keys: Keyed, part: tuple[str, str, str], total: int, now: datetime
 ) -> None:
     """Keep the gaps between marks in ``[EVERY / 2, 2 * EVERY]``: drop a mark too close to
-    the one before, add marks into a gap too wide (each a walk of ``EVERY`` entries)."""
+    the one before, add marks into a gap too wide (each a walk of ``EVERY`` entries). Reads
+    the marks' ids and places only (a few hundred integers); keys only of a mark to walk from.
+    """
     marks = session.execute(
-        select(
-            MARKS.c.id,
-            (total - MARKS.c.rest).label("ordinal"),
-            *(MARKS.c[name] for name in keys.columns),
-        )
+        select(MARKS.c.id, total - MARKS.c.rest)
         .where(*_of_partition(*part))
         .order_by(MARKS.c.rest.desc())
     ).all()
@@ -494,24 +492,30 @@ def _respace(
         return
     dropped: list[int] = []
     added: list[dict[str, Any]] = []
-    previous, at = None, 0
-    for mark in [*marks, None]:
-        upto = total if mark is None else mark.ordinal
-        if mark is not None and upto - at < EVERY // 2:
-            dropped.append(mark.id)
+    previous: Any = None  # a mark's id, or the keys of a mark added here; None: the start
+    at = 0
+    for mark_id, ordinal in [*marks, (None, total)]:
+        if mark_id is not None and ordinal - at < EVERY // 2:
+            dropped.append(mark_id)
             continue
-        while upto - at > 2 * EVERY:
-            row = _row_at(session, keys, part, now, previous, EVERY)
+        while ordinal - at > 2 * EVERY:
+            start = _keys_of(session, keys, previous) if isinstance(previous, int) else previous
+            row = _row_at(session, keys, part, now, start, EVERY)
             if row is None:
                 break
             at += EVERY
             added.append(_mark_values(keys, part, total - at, row))
             previous = row
-        previous, at = mark, (mark.ordinal if mark is not None else at)
+        previous, at = mark_id, ordinal
     if dropped:
         session.execute(delete(MARKS).where(MARKS.c.id.in_(dropped)))
     if added:
         session.execute(insert(MARKS), added)
+
+
+def _keys_of(session: Session, keys: Keyed, mark_id: int) -> Any:
+    columns = (MARKS.c[name] for name in keys.columns)
+    return session.execute(select(*columns).where(MARKS.c.id == mark_id)).one()
 
 
 def build_partition(
