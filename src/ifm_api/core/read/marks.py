@@ -45,6 +45,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    tuple_,
     update,
 )
 from sqlalchemy.orm import Session
@@ -376,18 +377,18 @@ def maintain(
         keys = _keyed_type(type_)
         assert keys is not None
         events = _events(type_, found.as_of, removed, added, now)
+        shifted: dict[Partition, list[tuple[int, dict[str, Any]]]] = {}
         for lang, mode in sorted(found.moved | set(events)):
-            part = (type_, lang, mode)
             changes = _net(keys, events.get((lang, mode), []))
-            if not changes and (lang, mode) not in found.moved:
-                continue  # e.g. an edit that kept its sort keys: the marks still hold
             if (lang, mode) in found.moved or any(
                 row[name] is None for _delta, row in changes for name in keys.columns
             ):
-                build_partition(session, keys, part, now)
-                continue
-            _shift(session, keys, part, changes)
-            _respace(session, keys, part, totals.get(part, 0), now)
+                build_partition(session, keys, (type_, lang, mode), now)
+            elif changes:  # none: e.g. an edit that kept its sort keys, the marks still hold
+                shifted[(lang, mode)] = changes
+        if shifted:
+            _shift(session, keys, type_, shifted)
+            _respace_all(session, keys, type_, shifted, totals, now)
 
 
 def _net(
@@ -407,38 +408,54 @@ def _net(
 def _shift(
     session: Session,
     keys: Keyed,
-    part: tuple[str, str, str],
-    changes: list[tuple[int, dict[str, Any]]],
+    type_: str,
+    shifted: dict[Partition, list[tuple[int, dict[str, Any]]]],
 ) -> None:
     """Drop the marks whose row went; change the ``rest`` of the marks before each changed
-    row, all changes in one ``UPDATE`` (a mark between a moved row's old and new place moves;
-    one before both does not; a new newest row of a newest-first list moves none)."""
-    type_, lang, mode = part
-    gone = sorted({row["entity_id"] for delta, row in changes if delta < 0})
+    row (a mark between a moved row's old and new place moves; one before both does not; a
+    new first row of a newest-first list moves none). One ``UPDATE`` per set of partitions
+    with the same changes (a news item's rows in every language and mode share their keys).
+    """
+    gone = [
+        (lang, mode, row["entity_id"])
+        for (lang, mode), changes in shifted.items()
+        for delta, row in changes
+        if delta < 0
+    ]
     if gone:
         session.execute(
-            delete(MARKS).where(*_of_partition(type_, lang, mode), MARKS.c.entity_id.in_(gone))
+            delete(MARKS).where(
+                MARKS.c.type == type_,
+                tuple_(MARKS.c.lang, MARKS.c.mode, MARKS.c.entity_id).in_(gone),
+            )
         )
-    if not changes:
-        return
-    shift = sum(
-        (
-            case((_after_mark(keys, f"r{index}"), delta), else_=0)
-            for index, (delta, _row) in enumerate(changes)
-        ),
-        start=literal(0),
-    )
-    params = {
-        f"r{index}_{name}": row[name]
-        for index, (_delta, row) in enumerate(changes)
-        for name in keys.columns
-    }
-    session.execute(
-        update(MARKS)
-        .where(*_of_partition(type_, lang, mode), shift != 0)
-        .values(rest=MARKS.c.rest + shift),
-        params,
-    )
+    alike: dict[tuple[Any, ...], list[Partition]] = defaultdict(list)
+    for part, changes in shifted.items():
+        alike[tuple((d, *(row[n] for n in keys.columns)) for d, row in changes)].append(part)
+    for parts in alike.values():
+        changes = shifted[parts[0]]
+        shift = sum(
+            (
+                case((_after_mark(keys, f"r{index}"), delta), else_=0)
+                for index, (delta, _row) in enumerate(changes)
+            ),
+            start=literal(0),
+        )
+        params = {
+            f"r{index}_{name}": row[name]
+            for index, (_delta, row) in enumerate(changes)
+            for name in keys.columns
+        }
+        session.execute(
+            update(MARKS)
+            .where(
+                MARKS.c.type == type_,
+                tuple_(MARKS.c.lang, MARKS.c.mode).in_(sorted(parts)),
+                shift != 0,
+            )
+            .values(rest=MARKS.c.rest + shift),
+            params,
+        )
 
 
 def _mark_values(keys: Keyed, part: tuple[str, str, str], rest: int, row: Any) -> dict[str, Any]:
@@ -474,18 +491,43 @@ def _row_at(
     return session.execute(stmt, params).first()
 
 
-def _respace(
-    session: Session, keys: Keyed, part: tuple[str, str, str], total: int, now: datetime
+def _respace_all(
+    session: Session,
+    keys: Keyed,
+    type_: str,
+    parts: Iterable[Partition],
+    totals: dict[tuple[str, str, str], int],
+    now: datetime,
 ) -> None:
-    """Keep the gaps between marks in ``[EVERY / 2, 2 * EVERY]``: drop a mark too close to
-    the one before, add marks into a gap too wide (each a walk of ``EVERY`` entries). Reads
-    the marks' ids and places only (a few hundred integers); keys only of a mark to walk from.
-    """
-    marks = session.execute(
-        select(MARKS.c.id, total - MARKS.c.rest)
-        .where(*_of_partition(*part))
-        .order_by(MARKS.c.rest.desc())
-    ).all()
+    """``_respace`` the partitions of a type, their marks' ids and places read at once (a
+    few hundred integers per partition; faster than a window function checking the gaps in
+    the database, which SQLite took 7 ms for at N = 100,000)."""
+    chosen = sorted(parts)
+    found: dict[Partition, list[tuple[int, int]]] = {part: [] for part in chosen}
+    stmt = (
+        select(MARKS.c.lang, MARKS.c.mode, MARKS.c.id, MARKS.c.rest)
+        .where(MARKS.c.type == type_, tuple_(MARKS.c.lang, MARKS.c.mode).in_(chosen))
+        .order_by(MARKS.c.lang, MARKS.c.mode, MARKS.c.rest.desc())
+    )
+    for lang, mode, mark_id, rest in session.connection().execute(stmt):
+        found[(lang, mode)].append((mark_id, rest))
+    for (lang, mode), marks in found.items():
+        total = totals.get((type_, lang, mode), 0)
+        placed = [(mark_id, total - rest) for mark_id, rest in marks]
+        _respace(session, keys, (type_, lang, mode), placed, total, now)
+
+
+def _respace(
+    session: Session,
+    keys: Keyed,
+    part: tuple[str, str, str],
+    marks: list[tuple[int, int]],
+    total: int,
+    now: datetime,
+) -> None:
+    """Keep the gaps between marks (``(id, ordinal)``, in order) in ``[EVERY / 2, 2 *
+    EVERY]``: drop a mark too close to the one before, add marks into a gap too wide (each a
+    walk of ``EVERY`` entries; the keys read only of the mark walked from)."""
     if not marks:  # none yet, or a NULL key (then building finds that first, in the index)
         if total > EVERY:
             build_partition(session, keys, part, now)
