@@ -29,7 +29,11 @@ from ifm_api.core.schemas import (
 )
 from ifm_api.reports.models import REPORT_TYPES
 
-DOI_PATTERN = r"^10\.\d{4,9}/[^\s\x00]+$"  # no NUL: a Text field
+# No whitespace as the document's (ECMA-262) regular expressions say it, spelled out: Python's
+# ``\s`` also takes \x1c-\x1f and \x85, and its ``\d`` other scripts' digits, so a DOI the
+# document allows was refused. No NUL: a Text field.
+ECMA_SPACE = r"\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+DOI_PATTERN = rf"^10\.[0-9]{{4,9}}/[^{ECMA_SPACE}\x00]+$"
 # ISBN-10 or ISBN-13 with optional hyphens and spaces; the check digit is verified on top.
 ISBN_PATTERN = r"^[- ]*(?:(?:\d[- ]*){9}[\dXx]|(?:\d[- ]*){13})[- ]*$"
 # An absolute http(s) URL: a host (no spaces, no @ user part), then an optional path/query.
