@@ -102,12 +102,25 @@ worker_rss() {  # worker_rss CELL PHASE: one MEM line per gunicorn worker (VmRSS
   done | tee -a "$RAW"
 }
 
+warm_files() {  # warm_files URL|FILE: read a SQLite database once into the OS page cache
+  # This machine's kernel pages out file pages left unread for about a minute (DAMON reclaim,
+  # /sys/kernel/mm/damon): without this, a rotating cell over a database bigger than what the
+  # cells before it touched reads its rows from disk, which measures the disk, not the read
+  # path. A server whose database fits in RAM keeps it cached; WARM=0 skips it (cold figures).
+  [ "${WARM:-1}" = 1 ] || return 0
+  local file="${1#sqlite:///}"
+  [ -f "$file" ] || return 0
+  cat "$file" "$file-wal" > /dev/null 2>&1 || true
+  echo "# page cache: read $(basename "$file") ($(du -m "$file" | cut -f1) MB) before the next cell" >> "$RAW"
+}
+
 static_build() {  # static_build LABEL N URL: every detail (de, en) and list page, each URL once
   # (a rotating wrk run over the shuffled list; build time = URLs / req/s). The peer's same crawl
   # when its seeded database of this size is there (PEERS=1 seeds it).
   local label="$1" n="$2" url="$3" crawl="$RUN/paths-$2-crawl.txt"
   "$PY" "$HERE/probe.py" rotation --kind crawl --database-url "$url" > "$crawl"
   echo "CRAWL name=$label static build urls=$(wc -l < "$crawl")" | tee -a "$RAW"
+  warm_files "$url"
   WRK_SCRIPT="$HERE/wrk-rotate.lua" WRK_PATHS="$crawl" \
     measure "$label static build" "$B" "$(head -1 "$crawl")" "$PIDF"
 }
@@ -121,6 +134,7 @@ wagtail_static_build() {  # wagtail_static_build N: the same crawl against the p
   (cd "$wt" && exec ./serve.sh "$port" "db-$n.sqlite3" "$pidf") > "$RUN/wagtail-crawl-$n.log" 2>&1 &
   for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port$(head -1 "$crawl")" && break; sleep 0.3; done
   echo "CRAWL name=wagtail N=$n static build urls=$(wc -l < "$crawl")" | tee -a "$RAW"
+  warm_files "$wt/db-$n.sqlite3"
   WRK_SCRIPT="$HERE/wrk-rotate.lua" WRK_PATHS="$crawl" \
     measure "wagtail N=$n static build" "http://127.0.0.1:$port" "$(head -1 "$crawl")" "$pidf"
   kill -TERM "$(cat "$pidf")" 2>/dev/null || true
@@ -135,8 +149,10 @@ while_writing() {  # while_writing LABEL URL: list p1 and rotating details while
   IFM_MEDIA_ROOT="$RUN/media" "$PY" "$HERE/editor.py" --database-url "$url" --base "$B" \
     --seconds "$secs" --label "$label while writing" > "$RUN/editor.out" 2>"$RUN/editor.err" &
   local editor=$!
+  warm_files "$url"
   sleep 2
   measure "$label list p1 while writing" "$B" "${paths[0]}" "$PIDF"
+  warm_files "$url"
   WRK_SCRIPT="$HERE/wrk-rotate.lua" WRK_PATHS="$RUN/paths-$N-detail.txt" \
     measure "$label detail rotating while writing" "$B" "$(head -1 "$RUN/paths-$N-detail.txt")" "$PIDF"
   kill -TERM "$editor" 2>/dev/null || true
@@ -207,6 +223,7 @@ for N in $SIZES; do
       worker_rss "$label" cells
       for kind in list detail; do
         "$PY" "$HERE/probe.py" rotation --kind "$kind" --database-url "$url" > "$RUN/paths-$N-$kind.txt"
+        warm_files "$url"
         WRK_SCRIPT="$HERE/wrk-rotate.lua" WRK_PATHS="$RUN/paths-$N-$kind.txt" \
           measure "$label $kind rotating" "$B" "$(head -1 "$RUN/paths-$N-$kind.txt")" "$PIDF"
       done
