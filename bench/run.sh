@@ -109,9 +109,19 @@ warm_files() {  # warm_files URL|FILE: read a SQLite database once into the OS p
   # path. A server whose database fits in RAM keeps it cached; WARM=0 skips it (cold figures).
   [ "${WARM:-1}" = 1 ] || return 0
   local file="${1#sqlite:///}"
-  [ -f "$file" ] || return 0
-  cat "$file" "$file-wal" > /dev/null 2>&1 || true
-  echo "# page cache: read $(basename "$file") ($(du -m "$file" | cut -f1) MB) before the next cell" >> "$RAW"
+  if [[ "$1" == postgresql* ]]; then  # the database's directory, when the server is local
+    file="$("$PY" -c 'import sys, psycopg
+with psycopg.connect(sys.argv[1].replace("+psycopg", ""), connect_timeout=3) as c:
+    d = c.execute("SHOW data_directory").fetchone()[0]
+    o = c.execute("SELECT oid FROM pg_database WHERE datname = current_database()").fetchone()[0]
+print(f"{d}/base/{o}")' "$1" 2>/dev/null)" || return 0
+    [ -d "$file" ] || return 0
+    find "$file" -type f -exec cat {} + > /dev/null 2>&1 || true
+  else
+    [ -f "$file" ] || return 0
+    cat "$file" "$file-wal" > /dev/null 2>&1 || true
+  fi
+  echo "# page cache: read $(basename "$file") ($(du -sm "$file" | cut -f1) MB) before the next cell" >> "$RAW"
 }
 
 static_build() {  # static_build LABEL N URL: every detail (de, en) and list page, each URL once
