@@ -24,12 +24,13 @@ from typing import Any
 
 import orjson
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import LargeBinary, bindparam, cast, delete, func, insert, select
+from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ifm_api.changes.models import ChangeFeedState, ChangeRecord, ScheduledChange, ToldState
+from ifm_api.core import db
 from ifm_api.core.cache import bump_version
 from ifm_api.core.content import REGISTRY, ResourceSpec
 from ifm_api.core.errors import DETAILS, ApiError
@@ -505,14 +506,6 @@ class Page:
     has_more: bool
 
 
-def _utf8(session: Session, column: Any) -> Any:
-    """The stored text as its UTF-8 bytes, as the database holds them (no decoding into
-    Python strings and encoding back for the response)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.convert_to(column, "UTF8", type_=LargeBinary)
-    return cast(column, LargeBinary)  # SQLite: CAST AS BLOB hands over the stored bytes
-
-
 def read_page(
     session: Session,
     state: FeedState,
@@ -525,8 +518,8 @@ def read_page(
 ) -> Page:
     """The changes after position ``after`` up to the state's newest, in log order."""
     R = ChangeRecord
-    entry = _utf8(session, R.entry)
-    columns = (R.id, entry, _utf8(session, R.doc)) if with_items else (R.id, entry)
+    entry = db.utf8_bytes(R.entry)
+    columns = (R.id, entry, db.utf8_bytes(R.doc)) if with_items else (R.id, entry)
     stmt = select(*columns).where(R.id > after, R.id <= state.last_id)
     if types:
         stmt = stmt.where(R.type.in_(list(types)))

@@ -13,11 +13,35 @@ from typing import Any
 from flask import Flask, current_app, g
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event, func, insert, select
 from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import LargeBinary, TypeDecorator
 
 from ifm_api.core.sorting import register_sqlite
 from ifm_api.core.write import changes
+
+
+class utf8_bytes(FunctionElement[bytes]):
+    """A text column as the UTF-8 bytes the database holds (``CAST(x AS BLOB)`` on SQLite,
+    ``convert_to(x, 'UTF8')`` on PostgreSQL): a stored JSON document goes into the response
+    as bytes, with no decoding into a Python string and encoding back (for a list page of
+    stored documents with umlauts, about 0.3 ms of a 1 ms read)."""
+
+    type = LargeBinary()
+    name = "utf8_bytes"
+    inherit_cache = True
+
+
+@compiles(utf8_bytes)
+def _utf8_bytes_default(element: utf8_bytes, compiler: Any, **kw: Any) -> str:
+    return f"convert_to({compiler.process(element.clauses, **kw)}, 'UTF8')"
+
+
+@compiles(utf8_bytes, "sqlite")
+def _utf8_bytes_sqlite(element: utf8_bytes, compiler: Any, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS BLOB)"
+
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

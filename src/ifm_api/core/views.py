@@ -37,7 +37,7 @@ from ifm_api.core.http import (
 from ifm_api.core.i18n import ALL, default_language, select_language
 from ifm_api.core.models import DRAFT, LIVE
 from ifm_api.core.parsing import ApiBlueprint
-from ifm_api.core.read.model import API_ROOT
+from ifm_api.core.read.model import API_ROOT, API_ROOT_BYTES
 from ifm_api.core.read.public import (
     Stored,
     body_etag,
@@ -352,7 +352,8 @@ def content_blueprint(
             if include and rows:
                 items = b",".join(embedded)
             else:
-                items = ",".join(row.doc for row in rows).replace(API_ROOT, ctx.api_root).encode()
+                root = ctx.api_root.encode()
+                items = b",".join(row.doc for row in rows).replace(API_ROOT_BYTES, root)
             return b'{"items":[' + items + b'],"meta":' + orjson.dumps(meta) + b"}"
 
         return stored_json_response(
@@ -380,7 +381,7 @@ def content_blueprint(
         else:
 
             def build() -> bytes:
-                return row.doc.replace(API_ROOT, ctx.api_root).encode()
+                return row.doc.replace(API_ROOT_BYTES, ctx.api_root.encode())
 
         links = row.links.replace(API_ROOT, ctx.api_root) if row.links else None
         return stored_json_response(

@@ -55,7 +55,7 @@ from ifm_api.core.content import ReadContext, ResourceSpec
 from ifm_api.core.errors import BadRequest
 from ifm_api.core.i18n import ALL, supported_languages
 from ifm_api.core.models import LIVE
-from ifm_api.core.read.model import API_ROOT, PublicItem
+from ifm_api.core.read.model import API_ROOT_BYTES, PublicItem
 from ifm_api.core.read.public import Stored, _order, prebuilt
 from ifm_api.search.index import FTS_TABLE
 from ifm_api.search.models import SearchEntry, SearchTerm, SearchText
@@ -278,7 +278,7 @@ def _tsquery(name: str) -> ColumnElement[Any]:
 
 
 def _columns() -> tuple[Any, ...]:
-    return (P.entity_id, P.doc, P.etag, P.served_lang, P.links, T.texts)
+    return (P.entity_id, db.utf8_bytes(P.doc).label("doc"), P.etag, P.served_lang, P.links, T.texts)
 
 
 Extend = Callable[[Select[Any]], Select[Any]]  # adds a list's joins and filters
@@ -541,10 +541,10 @@ def search(
 def hit_body(hit: Hit, marker: Marker, api_root: str) -> bytes:
     """The stored item as the lists serve it, with ``score`` and ``highlights`` (added to
     the stored JSON object's text, not parsed and written again)."""
-    doc = hit.row.doc.replace(API_ROOT, api_root).rstrip()
+    doc = hit.row.doc.replace(API_ROOT_BYTES, api_root.encode()).rstrip()
     found = highlights(orjson.loads(hit.texts), marker, hit.row.served_lang)
     extra = b',"score":%d,"highlights":%b}' % (hit.score, orjson.dumps(found))
-    return doc[:-1].encode() + extra
+    return doc[:-1] + extra
 
 
 def highlights(texts: dict[str, str], marker: Marker, lang: str | None) -> dict[str, str]:

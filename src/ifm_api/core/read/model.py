@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ifm_api.core.db import Base
 
 API_ROOT = "\x01"  # stands for the API root (e.g. https://host/api/v1) in stored text
+API_ROOT_BYTES = API_ROOT.encode()  # the same in a document read as bytes
 ALL_LANGUAGES = "all"
 FORMAT = 7  # bump when the stored representation changes: `ifm-api db upgrade` rebuilds
 

@@ -25,7 +25,7 @@ from ifm_api.core.read import driver, marks, tags
 from ifm_api.core.read.counts import stored_total_statement
 from ifm_api.core.read.model import (
     ALL_LANGUAGES,
-    API_ROOT,
+    API_ROOT_BYTES,
     PublicDocumentChange,
     PublicFeedEntry,
     PublicItem,
@@ -42,7 +42,7 @@ class Stored(NamedTuple):
     """
 
     entity_id: int
-    doc: str
+    doc: bytes  # UTF-8, as stored (``db.utf8_bytes``); None where a read needs no body
     etag: str
     served_lang: str | None
     links: str | None
@@ -103,7 +103,7 @@ def _scalar(stmt: Any, **params: Any) -> Any:
 def _columns(docs: bool = True) -> tuple[Any, ...]:
     """What a read takes of a stored row; without ``docs`` everything but the JSON (enough
     for the ETag, so a revalidation reads no document)."""
-    doc = P.doc if docs else null().label("doc")
+    doc = db.utf8_bytes(P.doc).label("doc") if docs else null().label("doc")
     return (P.entity_id, doc, P.etag, P.served_lang, P.links, P.type, P.tags)
 
 
@@ -393,8 +393,8 @@ def _changed_at(type_: str | None, lang: str | None) -> Any:
 # --- include -------------------------------------------------------------------------------
 
 
-def _parse(doc: str, root: str) -> dict[str, Any]:
-    return orjson.loads(doc.replace(API_ROOT, root))
+def _parse(doc: bytes, root: str) -> dict[str, Any]:
+    return orjson.loads(doc.replace(API_ROOT_BYTES, root.encode()))
 
 
 def _targets_of(spec: ResourceSpec, item: dict[str, Any], include: frozenset[str]) -> set[int]:
