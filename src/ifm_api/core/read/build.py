@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 from uuid import uuid4
 
@@ -39,7 +40,7 @@ from ifm_api.core.db import utcnow
 from ifm_api.core.feeds import entry_texts, feed_types, pack_entry, unpack_entry
 from ifm_api.core.i18n import ALL, supported_languages
 from ifm_api.core.models import LIVE, ContentEntity, ContentLink
-from ifm_api.core.read import marks
+from ifm_api.core.read import marks, splice
 from ifm_api.core.read.counts import check_counts, recount
 from ifm_api.core.read.keys import parse_time
 from ifm_api.core.read.model import (
@@ -231,6 +232,36 @@ def _text(item: dict[str, Any]) -> str:
     return orjson.dumps(item).decode().replace(ROOT_TOKEN, API_ROOT)
 
 
+_ROOT_TOKEN_BYTES, _API_ROOT_BYTES = ROOT_TOKEN.encode(), API_ROOT.encode()
+
+
+def _dump(value: Any) -> bytes:
+    return orjson.dumps(value).replace(_ROOT_TOKEN_BYTES, _API_ROOT_BYTES)
+
+
+@cache
+def embedded_types() -> frozenset[str]:
+    """The types whose items other items embed (``include=``): their rows keep ``bare``."""
+    return frozenset(
+        REGISTRY[relation.target].type
+        for spec in REGISTRY.values()
+        for relation in spec.relations
+        if relation.target
+    )
+
+
+def _embedding(spec: ResourceSpec, item: dict[str, Any]) -> dict[str, Any]:
+    """What ``include=`` of a one-language row needs stored (``core.read.splice``): where
+    its relation summaries lie, and for an item others embed, its text without relations."""
+    kinds = {relation.name: relation.kind for relation in spec.relations if relation.target}
+    spans = splice.serialized(item, kinds, _dump)[1] if kinds else None
+    bare = None
+    if spec.type in embedded_types():
+        names = {relation.name for relation in spec.relations}
+        bare = _text({key: value for key, value in item.items() if key not in names})
+    return {"spans": spans, "bare": bare}
+
+
 def alternate_links(item: dict[str, Any]) -> str | None:
     """``Link rel=alternate hreflang`` of a detail (as ``core.views.alternate_links``)."""
     from ifm_api.core.views import alternate_links as links_of
@@ -312,6 +343,7 @@ def _row(
         "doc": text,
     }
     values["tags"] = embedded_tags(spec, item)
+    values.update(_embedding(spec, item) if one else {"spans": None, "bare": None})
     values.update(spec.read.columns(item, lang))
     if values["sort_text"] is not None:
         values["sort_text"] = values["sort_text"][:400]

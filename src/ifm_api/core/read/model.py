@@ -25,7 +25,7 @@ from ifm_api.core.db import Base
 API_ROOT = "\x01"  # stands for the API root (e.g. https://host/api/v1) in stored text
 API_ROOT_BYTES = API_ROOT.encode()  # the same in a document read as bytes
 ALL_LANGUAGES = "all"
-FORMAT = 7  # bump when the stored representation changes: `ifm-api db upgrade` rebuilds
+FORMAT = 8  # bump when the stored representation changes: `ifm-api db upgrade` rebuilds
 
 
 class PublicItem(Base):
@@ -95,6 +95,10 @@ class PublicItem(Base):
     etag: Mapped[str] = mapped_column(String(40))
     doc: Mapped[str] = mapped_column(Text)
     tags: Mapped[str | None] = mapped_column(Text)  # purge tags of the items it embeds
+    # include= without parsing (core.read.splice): where the relation summaries lie in
+    # ``doc``, and, for an item others embed, ``doc`` without its relations
+    spans: Mapped[str | None] = mapped_column(Text)
+    bare: Mapped[str | None] = mapped_column(Text)
 
 
 class PublicItemLink(Base):

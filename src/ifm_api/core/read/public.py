@@ -21,10 +21,11 @@ from sqlalchemy.sql.elements import UnaryExpression
 from ifm_api.core import db
 from ifm_api.core.content import REGISTRY, SLUG, ReadContext, ResourceSpec, SlugMatch
 from ifm_api.core.i18n import default_language
-from ifm_api.core.read import driver, marks, tags
+from ifm_api.core.read import driver, marks, splice, tags
 from ifm_api.core.read.counts import stored_total_statement
 from ifm_api.core.read.model import (
     ALL_LANGUAGES,
+    API_ROOT,
     API_ROOT_BYTES,
     PublicDocumentChange,
     PublicFeedEntry,
@@ -48,6 +49,7 @@ class Stored(NamedTuple):
     links: str | None
     type: str = ""
     tags: str | None = None  # the purge tags of the items it embeds
+    spans: str | None = None  # where its relation summaries lie (``core.read.splice``)
 
 
 def _mode(ctx: ReadContext) -> str:
@@ -104,7 +106,8 @@ def _columns(docs: bool = True) -> tuple[Any, ...]:
     """What a read takes of a stored row; without ``docs`` everything but the JSON (enough
     for the ETag, so a revalidation reads no document)."""
     doc = db.utf8_bytes(P.doc).label("doc") if docs else null().label("doc")
-    return (P.entity_id, doc, P.etag, P.served_lang, P.links, P.type, P.tags)
+    spans = P.spans if docs else null().label("spans")
+    return (P.entity_id, doc, P.etag, P.served_lang, P.links, P.type, P.tags, spans)
 
 
 def _order(spec: ResourceSpec, sort: str | None) -> list[Any]:
@@ -446,14 +449,24 @@ def _id_slots(count: int) -> int:
     return 1 << max(count - 1, 0).bit_length()
 
 
+def _embedded_columns() -> tuple[Any, ...]:
+    """An embedded row: its document without relations (``bare``) where stored, and in
+    ``spans`` whether that is what ``doc`` holds."""
+    bare = db.utf8_bytes(func.coalesce(P.bare, P.doc)).label("doc")
+    is_bare = case((P.bare.is_not(None), "bare"), else_=None).label("spans")
+    return (P.entity_id, bare, P.etag, P.served_lang, P.links, P.type, P.tags, is_bare)
+
+
 def embedded_rows(ctx: ReadContext, ids: set[int]) -> list[Stored]:
+    """The stored rows of ``ids`` an ``include=`` embeds (``spans`` is ``"bare"`` where
+    ``doc`` is already without relations)."""
     if not ids:
         return []
     mode, wanted = _mode(ctx), sorted(ids)
     slots = _id_slots(len(wanted))
     stmt = prebuilt(
         ("embedded", mode, slots),
-        lambda: select(*_columns()).where(
+        lambda: select(*_embedded_columns()).where(
             P.entity_id.in_([bindparam(f"id_{n}") for n in range(slots)]), *_visible(mode)
         ),
     )
@@ -476,16 +489,51 @@ def _without_relations(doc: dict[str, Any]) -> dict[str, Any]:
 def with_includes(
     spec: ResourceSpec, ctx: ReadContext, rows: list[Stored], root: str
 ) -> tuple[list[bytes], list[str]]:
-    """The rows' JSON with the included relations embedded, and the embedded rows' ETags."""
+    """The rows' JSON with the included relations embedded, and the embedded rows' ETags.
+
+    Rows with stored spans are spliced as bytes (``core.read.splice``); others (a search
+    hit, a row stored before spans) are parsed, embedded and written again."""
+    if not _has_relations(spec) or all(row.spans is not None for row in rows):
+        return _spliced(ctx, rows, root)
     items = [_parse(row.doc, root) for row in rows]
     wanted: set[int] = set()
     for item in items:
         wanted |= _targets_of(spec, item, ctx.include)
     targets = embedded_rows(ctx, wanted)
-    embedded = {row.entity_id: _without_relations(_parse(row.doc, root)) for row in targets}
+    embedded = {row.entity_id: _bare(row, root) for row in targets}
     for item in items:
         _embed(spec, item, ctx.include, embedded)
     return [orjson.dumps(item) for item in items], sorted(row.etag for row in targets)
+
+
+def _has_relations(spec: ResourceSpec) -> bool:
+    return any(relation.target for relation in spec.relations)
+
+
+def _bare(row: Stored, root: str) -> dict[str, Any]:
+    parsed = _parse(row.doc, root)
+    return parsed if row.spans == "bare" else _without_relations(parsed)
+
+
+def _spliced(ctx: ReadContext, rows: list[Stored], root: str) -> tuple[list[bytes], list[str]]:
+    wanted = {
+        target
+        for row in rows
+        if row.spans
+        for relation, _start, _end, target in orjson.loads(row.spans)
+        if relation in ctx.include
+    }
+    targets = embedded_rows(ctx, wanted)
+    embedded = {
+        row.entity_id: row.doc if row.spans == "bare" else orjson.dumps(_bare(row, API_ROOT))
+        for row in targets
+    }
+    placeholder, api_root = API_ROOT_BYTES, root.encode()
+    docs = [
+        (splice.spliced(row.doc, row.spans, ctx.include, embedded) if row.spans else row.doc)
+        for row in rows
+    ]
+    return [doc.replace(placeholder, api_root) for doc in docs], sorted(r.etag for r in targets)
 
 
 def body_etag(parts: Sequence[Any]) -> str:
