@@ -175,3 +175,14 @@ def test_db_upgrade_builds_the_marks_of_existing_content(app: Flask, make_item):
     result = app.test_cli_runner().invoke(main, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
     assert mark_count(app) > 0 and problems(app) == []
+
+
+def test_a_hard_delete_in_the_middle_of_the_list(app: Flask, client: FlaskClient, make_item):
+    """The database cascades the item's rows away before the write notes them: the type is
+    counted and its marks built again."""
+    made = many_news(make_item, 24)
+    spec = REGISTRY["news"]
+    with app.app_context(), db.transaction():
+        entity = get_entity(spec, made[10])
+        delete_item(spec, entity, expected_version=entity.version, author="t", hard=True)
+    assert_every_page(client, app)

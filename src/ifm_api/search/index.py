@@ -235,8 +235,8 @@ def index_rows(session: Session, ids: Iterable[int], rows: Iterable[dict[str, An
             ],
         )
     else:
-        session.execute(insert(SearchEntry), [row for row, _texts in pairs])
-    session.execute(insert(SearchText), [texts for _row, texts in pairs])
+        session.execute(insert(SearchEntry.__table__), [row for row, _texts in pairs])
+    session.execute(insert(SearchText.__table__), [texts for _row, texts in pairs])
     add_terms(session, {t for _row, texts in pairs for t in _tokens(texts)})
 
 

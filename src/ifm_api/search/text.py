@@ -103,11 +103,8 @@ def compound_tails(folded: str) -> list[str]:
 
 def index_tokens(texts: Iterable[str], lang: str | None) -> set[str]:
     """The tokens of some text in ``lang``, as the index stores them."""
-    unique = {match.group() for text in texts for match in words(text)}
-    tokens: set[str] = set()
-    for word in unique:
-        tokens |= word_forms(word, lang)
-    return tokens
+    unique = set().union(*(WORD.findall(text) for text in texts))  # C-speed: no Match objects
+    return set().union(*(word_forms(word, lang) for word in unique))
 
 
 TITLE, BODY = "title", "body"  # the tiers of relevance: a word in the title, or only elsewhere

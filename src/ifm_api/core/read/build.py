@@ -41,7 +41,7 @@ from ifm_api.core.feeds import entry_texts, feed_types, pack_entry, unpack_entry
 from ifm_api.core.i18n import ALL, supported_languages
 from ifm_api.core.models import LIVE, ContentEntity, ContentLink
 from ifm_api.core.read import marks, splice
-from ifm_api.core.read.counts import check_counts, recount
+from ifm_api.core.read.counts import adjust, check_counts, recount
 from ifm_api.core.read.keys import parse_time
 from ifm_api.core.read.model import (
     ALL_LANGUAGES,
@@ -437,7 +437,7 @@ def _insert(session: Session, rows: list[tuple[dict[str, Any], list[dict[str, An
         for link in item_links
     ]
     if links:
-        session.execute(insert(PublicItemLink), links)
+        session.execute(insert(PublicItemLink.__table__), links)  # Core: no ORM bulk path
 
 
 def _insert_feed_entries(
@@ -459,11 +459,17 @@ def _insert_feed_entries(
         }
         entries.append({"item_id": item_id, "updated": updated, **stored})
     if entries:
-        session.execute(insert(PublicFeedEntry), entries)
+        session.execute(insert(PublicFeedEntry.__table__), entries)
 
 
 def _specs_by_type() -> dict[str, ResourceSpec]:
     return {spec.type: spec for spec in REGISTRY.values()}
+
+
+def _relation_names() -> list[str]:
+    """Every relation that points at items: with them, finding an item's embedders is a range
+    of ``ix_content_links_target`` per relation (without, a scan of every link)."""
+    return sorted({r.name for spec in REGISTRY.values() for r in spec.relations if r.target})
 
 
 def affected(session: Session, changed: dict[str, set[int]]) -> dict[str, set[int]]:
@@ -473,11 +479,16 @@ def affected(session: Session, changed: dict[str, set[int]]) -> dict[str, set[in
     for key, group in changed.items():
         result[key] |= group
     by_type = _specs_by_type()
+    relations = _relation_names()
     for chunk in _chunks(ids):
         rows = session.execute(
             select(ContentEntity.id, ContentEntity.type)
             .join(ContentLink, ContentLink.source_id == ContentEntity.id)
-            .where(ContentLink.source_state == LIVE, ContentLink.target_id.in_(chunk))
+            .where(
+                ContentLink.relation.in_(relations),  # the index's leading column
+                ContentLink.target_id.in_(chunk),
+                ContentLink.source_state == LIVE,
+            )
             .distinct()
         )
         for source_id, type_ in rows:
@@ -494,11 +505,9 @@ REFRESHED: list[Refreshed] = []
 Served = tuple[str, int, str, str | None]  # type, entity id, read language, served language
 
 
-def _served(session: Session, ids: list[int]) -> set[Served]:
-    """Which language each stored row of ``ids`` serves, per read language."""
-    P = PublicItem
-    stmt = select(P.type, P.entity_id, P.lang, P.served_lang).where(P.entity_id.in_(ids))
-    return {tuple(row) for row in session.execute(stmt)}  # type: ignore[misc]
+def _served(rows: Iterable[dict[str, Any]]) -> set[Served]:
+    """Which language each of these rows serves, per read language."""
+    return {(v["type"], v["entity_id"], v["lang"], v["served_lang"]) for v in rows}
 
 
 def _left(before: set[Served], after: set[Served]) -> set[tuple[str, str]]:
@@ -535,11 +544,22 @@ def record_document_changes(
     )
 
 
+def _hard_deleted(session: Session, changed: dict[str, set[int]]) -> set[str]:
+    """The types of the changed items that no longer exist: a hard delete, whose rows the
+    database cascaded away before the write could note them (their counts are counted again)."""
+    ids = {entity_id for group in changed.values() for entity_id in group}
+    found: set[int] = set()
+    for chunk in _chunks(ids):
+        found.update(session.scalars(select(ContentEntity.id).where(ContentEntity.id.in_(chunk))))
+    gone = ids - found
+    return {REGISTRY[key].type for key, group in changed.items() if group & gone}
+
+
 def refresh_items(session: Session, changed: dict[str, set[int]]) -> None:
     """Render the rows of ``changed`` (and of the items showing them) again.
 
     Takes the content lock first (writes that did not, a media PATCH, wait here), so the
-    stored counts are recounted by one transaction at a time.
+    stored counts are adjusted by one transaction at a time.
     """
     session.flush()
     bump_version()
@@ -547,15 +567,11 @@ def refresh_items(session: Session, changed: dict[str, set[int]]) -> None:
     everything = affected(session, changed)
     types = {REGISTRY[key].type for key in everything}
     marked = marks.basis(session, types, now)
-    before: set[Served] = set()
     removed: list[dict[str, Any]] = []
     for group in everything.values():
         for chunk in _chunks(group):
-            before |= _served(session, chunk)
-            if marked:
-                removed.extend(marks.removed_rows(session, chunk))
+            removed.extend(marks.removed_rows(session, chunk))
             session.execute(delete(PublicItem).where(PublicItem.entity_id.in_(chunk)))
-    after: set[Served] = set()
     scratch = _scratch(session)
     new_rows: list[dict[str, Any]] = []
     try:
@@ -565,14 +581,13 @@ def refresh_items(session: Session, changed: dict[str, set[int]]) -> None:
                 rows = render_items(spec, chunk, now, scratch)
                 new_rows.extend(values for values, _links in rows)
                 _insert(session, rows)
-                after |= {
-                    (v["type"], v["entity_id"], v["lang"], v["served_lang"]) for v, _links in rows
-                }
     finally:
         scratch.close()
-    recount(session, types, now)
+    unnoted = _hard_deleted(session, changed)
+    marks.unnoted(marked, unnoted)
+    adjust(session, types, removed, new_rows, now, count_again=unnoted)
     marks.maintain(session, marked, removed, new_rows, now)
-    record_document_changes(session, _left(before, after), _next_second(now))
+    record_document_changes(session, _left(_served(removed), _served(new_rows)), _next_second(now))
     for hook in REFRESHED:
         hook(session, now, everything, new_rows)
 

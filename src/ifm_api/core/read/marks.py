@@ -284,10 +284,12 @@ class Basis:
 
 
 def row_columns() -> tuple[Any, ...]:
-    """What a write notes of a row it removes (``removed_rows``), as ``maintain`` takes it."""
+    """What a write notes of a row it removes (``removed_rows``), as ``maintain`` (and the
+    counts, and the document change times) take it."""
     return (
         P.type,
         P.lang,
+        P.served_lang,
         P.lenient,
         P.strict,
         P.visible_from,
@@ -328,6 +330,14 @@ def basis(session: Session, types: Iterable[str], now: datetime) -> dict[str, Ba
     for t, lang, mode in moved:
         out[t].moved.add((lang, mode))
     return out
+
+
+def unnoted(before: dict[str, Basis], types: Iterable[str]) -> None:
+    """Types whose rows went with no note of them (a hard delete, which the database
+    cascades): their marks are built from scratch."""
+    for type_ in types:
+        if type_ in before:
+            before[type_].moved = set(_partitions())
 
 
 def _visible(row: dict[str, Any], moment: datetime) -> bool:
