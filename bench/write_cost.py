@@ -143,7 +143,7 @@ def _timed_marks() -> list[float]:
 
         return run
 
-    for name in ("basis", "removed_rows", "maintain"):
+    for name in ("basis", "maintain"):
         setattr(marks, name, timed(name, getattr(marks, name)))
     return spent
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import lxml.html
 import orjson
-from sqlalchemy import Text, bindparam, func, insert, select, text
+from sqlalchemy import Text, bindparam, delete, func, insert, select, text
 from sqlalchemy import column as sql_column
 from sqlalchemy import table as sql_table
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -238,6 +238,13 @@ def index_rows(session: Session, ids: Iterable[int], rows: Iterable[dict[str, An
         session.execute(insert(SearchEntry.__table__), [row for row, _texts in pairs])
     session.execute(insert(SearchText.__table__), [texts for _row, texts in pairs])
     add_terms(session, {t for _row, texts in pairs for t in _tokens(texts)})
+
+
+def unindex(session: Session, ids: Sequence[int]) -> None:
+    """Delete the entries of read-model rows (that stay, to be indexed again)."""
+    for model in (SearchText, SearchEntry):
+        table = model.__table__
+        session.execute(delete(table).where(table.c.item_id.in_(list(ids))))
 
 
 def _tokens(texts: dict[str, Any]) -> list[str]:

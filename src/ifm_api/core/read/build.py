@@ -9,7 +9,7 @@ stays the one reference renderer. ``check`` renders everything from scratch and 
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,7 +19,7 @@ from uuid import uuid4
 
 import orjson
 from flask import current_app
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -56,7 +56,7 @@ from ifm_api.core.read.model import (
 from ifm_api.core.read.tags import item_tag
 from ifm_api.core.write import changes as write_changes
 from ifm_api.search.index import check as check_search
-from ifm_api.search.index import index_rows
+from ifm_api.search.index import index_rows, unindex
 
 # What the renderer is given as the API root; replaced by API_ROOT in the stored text. Random
 # per process, so no content can contain it.
@@ -425,19 +425,157 @@ def _scratch(session: Session) -> Session:
     return Session(bind=session.connection(), autoflush=False, expire_on_commit=False)
 
 
-def _insert(session: Session, rows: list[tuple[dict[str, Any], list[dict[str, Any]]]]) -> None:
+Rows = list[tuple[dict[str, Any], list[dict[str, Any]]]]  # (values, link rows) per row
+
+
+def _insert(session: Session, rows: Rows) -> None:
     if not rows:
         return
     ids = db.insert_rows(session, PublicItem, [values for values, _links in rows])
     index_rows(session, ids, [values for values, _links in rows])
     _insert_feed_entries(session, ids, [values for values, _links in rows])
-    links = [
+    _insert_links(session, ids, [links for _values, links in rows])
+
+
+def _insert_links(
+    session: Session, ids: Sequence[int], links: Sequence[list[dict[str, Any]]]
+) -> None:
+    found = [
         {"item_id": item_id, "target_id": None, "name": None, **link}
-        for item_id, (_values, item_links) in zip(ids, rows, strict=True)
+        for item_id, item_links in zip(ids, links, strict=True)
         for link in item_links
     ]
-    if links:
-        session.execute(insert(PublicItemLink.__table__), links)  # Core: no ORM bulk path
+    if found:
+        session.execute(insert(PublicItemLink.__table__), found)  # Core: no ORM bulk path
+
+
+# --- writing what changed ------------------------------------------------------------------
+
+ITEMS = PublicItem.__table__
+WRITTEN = tuple(c.name for c in ITEMS.columns if c.name != "id")
+Identity = tuple[int, str, bool, bool]  # entity, read language, lenient, strict
+# what a row's search entry and feed entry are made of (``search.index.entry``, ``entry_texts``)
+SEARCHED = frozenset({"doc", "served_lang", "type", "lang", "lenient", "strict"})
+SEARCHED |= {"entity_id", "visible_from", "visible_until"}
+FED = frozenset({"doc", "own_from", "type", "lang", "served_lang", "lenient"})
+
+
+def _stored_rows(session: Session, ids: Sequence[int]) -> list[dict[str, Any]]:
+    """The stored rows of ``ids``, every column."""
+    stmt = select(ITEMS).where(ITEMS.c.entity_id.in_(ids))
+    return [dict(row._mapping) for row in session.execute(stmt)]
+
+
+def _identity(values: dict[str, Any]) -> Identity:
+    return (values["entity_id"], values["lang"], values["lenient"], values["strict"])
+
+
+Pair = tuple[dict[str, Any], tuple[dict[str, Any], list[dict[str, Any]]]]  # stored, new
+
+
+def _pair(stored: list[dict[str, Any]], rows: Rows) -> tuple[list[Pair], list[int], Rows]:
+    """(stored row, new row) pairs of the same identity, in time order; the ids of the
+    stored rows left over; the new rows left over."""
+    waiting: dict[Identity, list[dict[str, Any]]] = defaultdict(list)
+    for old in sorted(stored, key=lambda row: row["visible_from"]):
+        waiting[_identity(old)].append(old)
+    pairs: list[Pair] = []
+    fresh: Rows = []
+    for row in sorted(rows, key=lambda row: row[0]["visible_from"]):
+        olds = waiting.get(_identity(row[0]))
+        if olds:
+            pairs.append((olds.pop(0), row))
+        else:
+            fresh.append(row)
+    gone = [old["id"] for olds in waiting.values() for old in olds]
+    return pairs, gone, fresh
+
+
+def _changes(old: dict[str, Any], values: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The columns a new row changes of the stored row it replaces. A row public by ``now``
+    keeps its stored start if that was by ``now`` too: it serves the same from now on (what
+    ``check`` compares), and an unchanged row is then not written at all."""
+    if values["visible_from"] <= now and old["visible_from"] <= now:
+        values["visible_from"] = old["visible_from"]
+    return {name: values[name] for name in WRITTEN if values[name] != old[name]}
+
+
+def write_rows(session: Session, stored: list[dict[str, Any]], rows: Rows, now: datetime) -> None:
+    """Replace the stored rows of some items with their new ``rows``: a row with the same
+    identity is updated in place (its changed columns only; its search entry, feed entry and
+    links written again only where what they are made of changed), the rest deleted or
+    inserted. Deleting and inserting every row cost each its five list-index entries, its
+    search and feed entries and links, also for rows that did not change."""
+    pairs, gone, fresh = _pair(stored, rows)
+    if gone:
+        session.execute(delete(ITEMS).where(ITEMS.c.id.in_(gone)))
+    changed: list[tuple[dict[str, Any], dict[str, Any], dict[str, Any], list[Any]]] = []
+    for old, (values, links) in pairs:
+        changes = _changes(old, values, now)
+        if changes:
+            changed.append((old, changes, values, links))
+    _update(session, [(old["id"], changes) for old, changes, _values, _links in changed])
+    _reindex(session, [(old["id"], v) for old, c, v, _l in changed if SEARCHED & c.keys()])
+    _refeed(session, [(old["id"], v) for old, c, v, _l in changed if FED & c.keys()])
+    _relink(session, [(old["id"], links) for old, c, _v, links in changed if "doc" in c])
+    _insert(session, fresh)
+
+
+def _update(session: Session, updates: list[tuple[int, dict[str, Any]]]) -> None:
+    """One executemany ``UPDATE`` per set of changed columns (a rename changes the same
+    columns of every row it writes)."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for row_id, changes in updates:
+        params = {f"v_{name}": value for name, value in changes.items()}
+        groups[tuple(sorted(changes))].append({"row_id": row_id, **params})
+    for names, params in groups.items():
+        values = {name: bindparam(f"v_{name}", type_=ITEMS.c[name].type) for name in names}
+        stmt = update(ITEMS).where(ITEMS.c.id == bindparam("row_id")).values(values)
+        session.execute(stmt, params)
+
+
+def _reindex(session: Session, rows: list[tuple[int, dict[str, Any]]]) -> None:
+    """The search entries of rows whose searched values changed, made again."""
+    if rows:
+        unindex(session, [row_id for row_id, _values in rows])
+        index_rows(session, [row_id for row_id, _v in rows], [values for _id, values in rows])
+
+
+def _refeed(session: Session, rows: list[tuple[int, dict[str, Any]]]) -> None:
+    """The feed entries of rows whose entry's sources changed, made again."""
+    if rows:
+        F = PublicFeedEntry.__table__
+        session.execute(delete(F).where(F.c.item_id.in_([row_id for row_id, _values in rows])))
+        ids = [row_id for row_id, _values in rows]
+        _insert_feed_entries(session, ids, [values for _id, values in rows])
+
+
+def _link_key(link: dict[str, Any]) -> tuple[Any, ...]:
+    return (link["relation"], link.get("target_id"), link.get("name"))
+
+
+def _relink(session: Session, rows: list[tuple[int, list[dict[str, Any]]]]) -> None:
+    """The link rows of rows whose document changed, written again where they differ from
+    the stored ones (a rename shows other names, no other items)."""
+    if not rows:
+        return
+    L = PublicItemLink.__table__
+    stored: dict[int, Counter[tuple[Any, ...]]] = defaultdict(Counter)
+    found = session.execute(
+        select(L.c.item_id, L.c.relation, L.c.target_id, L.c.name).where(
+            L.c.item_id.in_([row_id for row_id, _links in rows])
+        )
+    )
+    for item_id, relation, target_id, name in found:
+        stored[item_id][(relation, target_id, name)] += 1
+    differ = [
+        (row_id, links)
+        for row_id, links in rows
+        if Counter(_link_key(link) for link in links) != stored.get(row_id, Counter())
+    ]
+    if differ:
+        session.execute(delete(L).where(L.c.item_id.in_([row_id for row_id, _l in differ])))
+        _insert_links(session, [row_id for row_id, _l in differ], [links for _id, links in differ])
 
 
 def _insert_feed_entries(
@@ -568,19 +706,17 @@ def refresh_items(session: Session, changed: dict[str, set[int]]) -> None:
     types = {REGISTRY[key].type for key in everything}
     marked = marks.basis(session, types, now)
     removed: list[dict[str, Any]] = []
-    for group in everything.values():
-        for chunk in _chunks(group):
-            removed.extend(marks.removed_rows(session, chunk))
-            session.execute(delete(PublicItem).where(PublicItem.entity_id.in_(chunk)))
-    scratch = _scratch(session)
     new_rows: list[dict[str, Any]] = []
+    scratch = _scratch(session)
     try:
         for key, group in everything.items():
             spec = REGISTRY[key]
             for chunk in _chunks(group):
+                stored = _stored_rows(session, chunk)
                 rows = render_items(spec, chunk, now, scratch)
+                write_rows(session, stored, rows, now)
+                removed.extend({**row, "doc": None} for row in stored)  # what is noted of them
                 new_rows.extend(values for values, _links in rows)
-                _insert(session, rows)
     finally:
         scratch.close()
     unnoted = _hard_deleted(session, changed)

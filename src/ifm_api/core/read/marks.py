@@ -283,28 +283,6 @@ class Basis:
     moved: set[Partition]
 
 
-def row_columns() -> tuple[Any, ...]:
-    """What a write notes of a row it removes (``removed_rows``), as ``maintain`` (and the
-    counts, and the document change times) take it."""
-    return (
-        P.type,
-        P.lang,
-        P.served_lang,
-        P.lenient,
-        P.strict,
-        P.visible_from,
-        P.visible_until,
-        P.entity_id,
-        *(P.__table__.c[name] for name in KEY_COLUMNS),
-    )
-
-
-def removed_rows(session: Session, ids: Sequence[int]) -> list[dict[str, Any]]:
-    """The stored rows of ``ids`` about to be deleted, as ``maintain`` takes them."""
-    stmt = select(*row_columns()).where(P.entity_id.in_(ids))
-    return [dict(row._mapping) for row in session.execute(stmt)]
-
-
 def basis(session: Session, types: Iterable[str], now: datetime) -> dict[str, Basis]:
     """Before a write's recount: each keyed type's ``as_of`` and its partitions moved by
     time (a transition in ``(as_of, now]``, or a clock that went back)."""
