@@ -1,9 +1,10 @@
 """Writing the read model: inside every write transaction, and on ``readmodel rebuild``.
 
 ``refresh`` is the read model's subscriber to ``core.write.changes``: for every changed item
-and every item that shows it in a relation (found through ``content_links``), it deletes the
-item's rows and renders them again with the content read path (``core.content``), which
-stays the one reference renderer. ``check`` renders everything from scratch and compares.
+and every item that shows it in a relation (found through ``content_links``), it renders the
+item's rows again with the content read path (``core.content``), which stays the one
+reference renderer, and writes what differs from the stored rows (``write_rows``). ``check``
+renders everything from scratch and compares.
 """
 
 from __future__ import annotations
