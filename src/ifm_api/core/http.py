@@ -214,7 +214,7 @@ def send_response(
         common["Link"] = ", ".join(links)
     common.update(headers or {})
     etag_source = etag_data if etag_data is not None else hashlib.sha1(data).hexdigest()
-    etag = blp._generate_etag(etag_source)
+    etag = _etag(blp, etag_source)
     g.ifm_not_modified_headers = {"ETag": f'"{etag}"', **common}
     if request.method in ("GET", "HEAD") and _names(etag):
         raise NotModified()
@@ -237,9 +237,20 @@ def _names(etag: str) -> bool:
     return request.if_none_match.contains_weak(etag)
 
 
+def _etag(blp: Blueprint, etag_source: str) -> str:
+    """flask-smorest's ETag of ``etag_source``, made once per request (a revalidation asks
+    ``is_fresh`` first, then answers with ``stored_json_response``)."""
+    known = g.get("ifm_etag")
+    if known is not None and known[0] == etag_source:
+        return known[1]
+    etag = blp._generate_etag(etag_source)
+    g.ifm_etag = (etag_source, etag)
+    return etag
+
+
 def is_fresh(blp: Blueprint, etag_source: str) -> bool:
     """Whether the client's ``If-None-Match`` names the ETag made from ``etag_source``."""
-    return _names(blp._generate_etag(etag_source))
+    return _names(_etag(blp, etag_source))
 
 
 def stored_json_response(
@@ -262,7 +273,7 @@ def stored_json_response(
     }
     if content_language:
         common["Content-Language"] = content_language
-    etag = blp._generate_etag(etag_source)
+    etag = _etag(blp, etag_source)
     g.ifm_not_modified_headers = {"ETag": f'"{etag}"', **common}
     if _names(etag):
         raise NotModified()

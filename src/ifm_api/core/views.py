@@ -324,6 +324,7 @@ def content_blueprint(
                 docs=docs,
             )
 
+        revalidated: str | None = None  # the ETag source a revalidation already checked
         if args.get("q") is not None:
             rows, total, exact["total_exact"] = search_service.list_rows(
                 spec,
@@ -338,8 +339,10 @@ def content_blueprint(
             # A revalidation reads the page without its documents: the ETag needs only the
             # stored ETags. Only when it no longer matches is the page read again, whole.
             rows, total = page_rows(docs=False)
-            if not is_fresh(blp, etag_of(rows, total, [])):
+            revalidated = etag_of(rows, total, [])
+            if not is_fresh(blp, revalidated):
                 rows, total = page_rows(docs=True)
+                revalidated = None
         else:
             rows, total = page_rows(docs=True)
         meta = meta_of(total)
@@ -359,7 +362,7 @@ def content_blueprint(
         return stored_json_response(
             blp,
             build,
-            etag_source=etag_of(rows, total, extra),
+            etag_source=revalidated or etag_of(rows, total, extra),
             content_language=content_language(ctx),
             links=lambda: [*pagination_links(page, meta["pages"]), *feed_links(spec, ctx.lang)],
         )

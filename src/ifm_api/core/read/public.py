@@ -227,6 +227,13 @@ def list_rows(
         stored = prebuilt(("total and mark",), marks.total_and_mark_statement)
         row = _first(stored, type=spec.type, mode=mode, offset=(page - 1) * page_size, **values)
         total, mark, ranged = (row[0] if row else None), marks.usable_mark(row), by_ids
+    elif filtered is count and page == 1:
+        found = _first_page(spec, mode, key, docs, values, page_size)
+        if found is not None:
+            return found
+        stored = prebuilt(("total",), stored_total_statement)
+        total = _scalar(stored, type=spec.type, mode=mode, **values)
+        ranged = by_ids
     elif filtered is count:  # no filter applies: the stored total
         stored = prebuilt(("total",), stored_total_statement)
         total = _scalar(stored, type=spec.type, mode=mode, **values)
@@ -255,6 +262,36 @@ def list_rows(
         found.reverse()
     tags.note_rows(spec.type, ctx.lang, ((row.entity_id, row.tags) for row in found))
     return found, total
+
+
+def _first_page_statement(spec: ResourceSpec, mode: str, sort: str, docs: bool) -> Any:
+    """Page 1 of the unfiltered list with the stored total beside every row: one statement
+    (a round trip fewer, and on PostgreSQL one snapshot for the rows and their total)."""
+    total = stored_total_statement().scalar_subquery().label("total")
+    return _by_ids(spec, mode, _order(spec, sort), docs).add_columns(total)
+
+
+def _first_page(
+    spec: ResourceSpec,
+    mode: str,
+    sort: str,
+    docs: bool,
+    values: dict[str, Any],
+    page_size: int,
+) -> tuple[list[Stored], int] | None:
+    """Page 1 and the stored total in one statement; None when that cannot tell the total
+    (no row visible, or no stored count: the caller counts as for any other page)."""
+    stmt = prebuilt(
+        ("first page", spec.key, mode, sort, docs),
+        lambda: _first_page_statement(spec, mode, sort, docs),
+    )
+    found = _rows(stmt, type=spec.type, mode=mode, limit=page_size, offset=0, **values)
+    if not found or found[0][-1] is None:
+        return None
+    rows = [Stored._make(row[:-1]) for row in found]
+    tags.note([tags.type_tag(spec.type), tags.list_tag(spec.type)])
+    tags.note_rows(spec.type, values["lang"], ((row.entity_id, row.tags) for row in rows))
+    return rows, found[0][-1]
 
 
 def get_row(spec: ResourceSpec, ctx: ReadContext, entity_id: int) -> Stored | None:
