@@ -78,16 +78,18 @@ def counting(app: Flask) -> Iterator[list[str]]:
     """Collect every SQL statement the app sends while the block runs."""
     statements: list[str] = []
     with app.app_context():
-        engine = db.engine()
+        engines = db.engines()
 
     def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         statements.append(statement)
 
-    event.listen(engine, "before_cursor_execute", before)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", before)
     try:
         yield statements
     finally:
-        event.remove(engine, "before_cursor_execute", before)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", before)
 
 
 def cmd_paths(app: Flask, _args: argparse.Namespace) -> None:

@@ -227,7 +227,7 @@ def migrate_forward(url: str, *, log: Any = print) -> None:
             stale = needs_build(session)
             if not stale:  # what `ifm-api db upgrade` adds: the lists' keyset marks
                 build_marks(session, db.utcnow())
-        db.engine().dispose()
+        db.dispose(app)
     if stale:
         build_read_model(url, log=log)
     engine = _engine(url)
@@ -559,7 +559,7 @@ def build_read_model(url: str, *, log: Any = print) -> None:
     with app.app_context():
         with db.transaction() as session:
             rows = rebuild(session)
-        db.engine().dispose()
+        db.dispose(app)
     log(f"seed: read model built, {rows} rows, {time.monotonic() - started:.0f} s")
 
 

@@ -155,16 +155,18 @@ def count_queries(app: Flask) -> Callable[[], Any]:
         counter = Counter()
         counter.statements = []
         with app.app_context():
-            engine = db.engine()
+            engines = db.engines()
 
         def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
             counter.count += 1
             counter.statements.append(statement)
 
-        event.listen(engine, "before_cursor_execute", before)
+        for engine in engines:
+            event.listen(engine, "before_cursor_execute", before)
         try:
             yield counter
         finally:
-            event.remove(engine, "before_cursor_execute", before)
+            for engine in engines:
+                event.remove(engine, "before_cursor_execute", before)
 
     return counting

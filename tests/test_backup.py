@@ -205,7 +205,7 @@ def test_backup_during_writes_restores_the_reads_of_its_moment_into_sqlite_and_p
             data = {"translations": {"de": {"title": "Neu"}}}
             entity = create_item(REGISTRY["news"], data, author="tests")
             assert entity.id > count
-        target.extensions["ifm_engine"].dispose()
+        db.dispose(target)
     if scratch_postgres is not None and is_postgres:
         manifest = json.loads(cli(app, "backup", "--verify", "--json", default).output)
         assert manifest["database"]["kind"] == "pg_dump"

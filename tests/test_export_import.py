@@ -376,7 +376,7 @@ def round_trip(
     again = cli(target, "import", export_dir)
     assert again.exit_code == 1
     assert "the database is not empty" in again.output
-    target.extensions["ifm_engine"].dispose()
+    db.dispose(target)
 
 
 def test_export_then_import_into_fresh_sqlite_and_postgresql_reads_the_same(

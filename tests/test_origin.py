@@ -31,7 +31,7 @@ def _variant(app: Flask, **changes: Any) -> Iterator[Flask]:
     other.config["TESTING"] = True
     yield other
     with other.app_context():
-        db.engine().dispose()
+        db.dispose(other)
 
 
 @pytest.fixture(scope="module")

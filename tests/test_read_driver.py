@@ -11,7 +11,7 @@ import pytest
 from factories import news, person
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import column, select, table
+from sqlalchemy import column, event, select, table, text
 from sqlalchemy.exc import DBAPIError
 
 from ifm_api.core import db
@@ -80,9 +80,11 @@ def test_the_engine_hears_the_statements_run_on_the_cursor(
     client: FlaskClient, make_item: Callable[..., int], count_queries: Callable[[], Any]
 ):
     news(make_item, "Eine Nachricht", "A news item")
+    news(make_item, "Noch eine Nachricht", "Another news item")
     with count_queries() as counter:
-        assert client.get("/api/v1/news?lang=de").status_code == 200
-    assert counter.count == 2
+        assert client.get("/api/v1/news?lang=de&page_size=1").status_code == 200
+        assert client.get("/api/v1/news?lang=de&page_size=1&page=2").status_code == 200
+    assert counter.count == 3  # page 1 with its total, then the total and page 2
     assert all("public_" in statement for statement in counter.statements)
 
 
@@ -99,4 +101,42 @@ def test_reads_give_their_connection_back(client: FlaskClient, app: Flask, make_
     for path in _reads(client, item):
         assert client.get(path).status_code == 200, path
     with app.app_context():
-        assert db.engine().pool.checkedout() == 0
+        assert [engine.pool.checkedout() for engine in db.engines()] == [0] * len(db.engines())
+
+
+def test_postgresql_reads_run_in_autocommit_on_a_pool_of_their_own(
+    app: Flask, client: FlaskClient, make_item: Any, is_postgres: bool
+):
+    """No pre-ping, no BEGIN and no ROLLBACK around a read: only its own statements."""
+    if not is_postgres:
+        pytest.skip("SQLite reads on the main engine: it has no round trips to save")
+    item = news(make_item, "Eine Nachricht", "A news item")
+    with app.app_context():
+        reads = db.read_engine()
+        assert reads is not db.engine() and reads.pool._pre_ping is False  # type: ignore[attr-defined]
+    sent: list[str] = []
+    event.listen(reads, "before_cursor_execute", lambda *a: sent.append(a[2]))
+    assert client.get(f"/api/v1/news/{item}").status_code == 200
+    assert len(sent) == 1 and sent[0].lstrip().upper().startswith("SELECT")
+    with reads.connect() as connection:
+        assert connection.connection.dbapi_connection.autocommit is True  # type: ignore[union-attr]
+
+
+def test_a_read_survives_a_connection_the_server_dropped(
+    app: Flask, client: FlaskClient, make_item: Any, is_postgres: bool
+):
+    """The read pool does not ping: a statement on a dropped connection is run once more on
+    a new one, and the reader sees a 200, not a 500."""
+    if not is_postgres:
+        pytest.skip("only a server can drop a connection")
+    item = news(make_item, "Eine Nachricht", "A news item")
+    assert client.get(f"/api/v1/news/{item}").status_code == 200
+    with app.app_context():
+        reads = db.read_engine()
+        with reads.connect() as connection:
+            pid = connection.execute(text("SELECT pg_backend_pid()")).scalar()
+        with db.engine().connect() as admin:
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            admin.commit()
+    for path in (f"/api/v1/news/{item}", "/api/v1/news", "/api/v1/news?q=Nachricht"):
+        assert client.get(path).status_code == 200, path

@@ -647,7 +647,7 @@ def test_upgrade_from_the_previous_head_builds_the_read_model(other_database: st
     item = news(make, de="Vorher da", en="There before", people=[anna])
     news(make, de="Später", publish_at=utcnow() + timedelta(days=1))
     with other.app_context():
-        db.engine().dispose()
+        db.dispose(other)
     command.downgrade(alembic_config(other_database), "0005")  # the previous head, with content
 
     runner = other.test_cli_runner()
@@ -662,7 +662,7 @@ def test_upgrade_from_the_previous_head_builds_the_read_model(other_database: st
     again = runner.invoke(main, ["db", "upgrade"])
     assert again.exit_code == 0 and "read model built" not in again.output
     with other.app_context():
-        db.engine().dispose()
+        db.dispose(other)
 
 
 # --- CORS ------------------------------------------------------------------------------------

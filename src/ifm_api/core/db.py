@@ -8,11 +8,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, current_app, g
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event, func, insert, select
 from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.sql.functions import FunctionElement
@@ -130,6 +131,25 @@ def _new_engine(url: str) -> Engine:
     return engine
 
 
+def make_read_engine(url: str, engine: Engine) -> Engine:
+    """The engine of the public reads: on PostgreSQL a pool of its own in autocommit mode.
+
+    A read is one to three statements, each a round trip to the server; around them the
+    main pool would add three more (the pre-ping on checkout, the ``BEGIN`` psycopg sends
+    before the first statement, the ``ROLLBACK`` on return), more than the reads' own time.
+    Under ``READ COMMITTED`` every statement takes its own snapshot anyway, so autocommit
+    changes nothing a read sees. Without the pre-ping, a connection the server dropped is
+    noticed by the statement that fails: ``read`` runs it once more on a new connection.
+    SQLite (no server, no round trips) reads on the main engine.
+    """
+    if url.startswith("sqlite"):
+        return engine
+    reads = create_engine(url, isolation_level="AUTOCOMMIT")
+    _configure_postgresql(reads)
+    _ENGINES.add(reads)
+    return reads
+
+
 def _configure_postgresql(engine: Engine) -> None:
     """No JIT compilation: a read's statements run in milliseconds, and compiling one
     takes 20 ms and more. PostgreSQL compiles every statement whose estimated cost passes
@@ -149,6 +169,7 @@ def init_app(app: Flask, url: str) -> None:
     engine = make_engine(url)
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     app.extensions["ifm_engine"] = engine
+    app.extensions["ifm_read_engine"] = make_read_engine(url, engine)
     app.extensions["ifm_session"] = scoped_session(factory)
 
     @app.teardown_appcontext
@@ -186,9 +207,26 @@ def read_connection() -> Connection:
         return sessions().connection()
     reads: Connection | None = g.get(READ_CONNECTION)
     if reads is None:
-        reads = engine().connect()
+        reads = read_engine().connect()
         setattr(g, READ_CONNECTION, reads)
     return reads
+
+
+T = TypeVar("T")
+
+
+def read(run: Callable[[Connection], T]) -> T:
+    """``run`` on the read connection; once more on a new one when the server had dropped
+    the first (a restart, an idle timeout: the read pool does not ping, see
+    ``make_read_engine``). A session's connection is not retried: its transaction is lost."""
+    connection = read_connection()
+    try:
+        return run(connection)
+    except DBAPIError as exc:
+        if not exc.connection_invalidated or g.get(READ_CONNECTION) is not connection:
+            raise
+        g.pop(READ_CONNECTION).close()
+        return run(read_connection())
 
 
 @contextmanager
@@ -204,6 +242,26 @@ def using(other: Session) -> Iterator[Session]:
 
 def engine() -> Engine:
     return current_app.extensions["ifm_engine"]
+
+
+def read_engine() -> Engine:
+    """The engine of the public reads' own connections (``make_read_engine``)."""
+    return current_app.extensions["ifm_read_engine"]
+
+
+def dispose(app: Flask) -> None:
+    """Close every pooled connection of ``app``'s engines (before its database is dropped,
+    replaced or migrated by another process)."""
+    main, reads = app.extensions["ifm_engine"], app.extensions["ifm_read_engine"]
+    main.dispose()
+    if reads is not main:
+        reads.dispose()
+
+
+def engines() -> list[Engine]:
+    """Every engine of the app (for listeners that must hear every statement)."""
+    main, reads = engine(), read_engine()
+    return [main] if reads is main else [main, reads]
 
 
 AFTER_COMMIT = "ifm.after_commit"

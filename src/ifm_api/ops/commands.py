@@ -89,7 +89,7 @@ def restore(file: Path, force: bool) -> None:
         result = restore_archive(file, db.engine(), settings.media_root, force=force)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from exc
-    db.engine().dispose()
+    db.dispose(current_app)
     upgrade(settings.database_url)
     with db.transaction() as session:
         if needs_build(session):

@@ -393,7 +393,7 @@ def _pg_statement(
 
 
 def _run(stmt: Any, values: dict[str, Any]) -> Any:
-    return db.read_connection().execute(stmt, values)
+    return db.read(lambda connection: connection.execute(stmt, values))
 
 
 def _count(count: Select[Any], values: dict[str, Any]) -> tuple[int, bool]:

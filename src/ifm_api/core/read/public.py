@@ -1,7 +1,8 @@
 """Public reads from the read model: indexed ranges of stored JSON, joined into responses.
 
-No ORM objects, no babel and no per-item rendering: a list is one range plus a count, a
-detail one indexed read, ``include=`` adds one read of the embedded items' stored rows.
+No ORM objects, no babel and no per-item rendering: a list is one range plus a count (page 1
+of an unfiltered list reads both in one statement), a detail one indexed read, ``include=``
+adds one read of the embedded items' stored rows.
 Decided here, per request: the language row and fallback mode (``lang``, ``lenient`` or
 ``strict``), visibility at ``now`` and the API root.
 """
@@ -86,10 +87,9 @@ def prebuilt(key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
 
 
 def _rows(stmt: Any, **params: Any) -> list[Sequence[Any]]:
-    connection = db.read_connection()
     if id(stmt) in _PREBUILT:
-        return driver.rows(connection, stmt, params)
-    return list(connection.execute(stmt, params))
+        return db.read(lambda connection: driver.rows(connection, stmt, params))
+    return db.read(lambda connection: list(connection.execute(stmt, params)))
 
 
 def _first(stmt: Any, **params: Any) -> Sequence[Any] | None:
