@@ -227,14 +227,10 @@ def list_rows(
         stored = prebuilt(("total and mark",), marks.total_and_mark_statement)
         row = _first(stored, type=spec.type, mode=mode, offset=(page - 1) * page_size, **values)
         total, mark, ranged = (row[0] if row else None), marks.usable_mark(row), by_ids
-    elif filtered is count and page == 1:
-        found = _first_page(spec, mode, key, docs, values, page_size)
-        if found is not None:
-            return found
-        stored = prebuilt(("total",), stored_total_statement)
-        total = _scalar(stored, type=spec.type, mode=mode, **values)
-        ranged = by_ids
     elif filtered is count:  # no filter applies: the stored total
+        first = _first_page(spec, mode, key, docs, values, page_size) if page == 1 else None
+        if first is not None:
+            return first
         stored = prebuilt(("total",), stored_total_statement)
         total = _scalar(stored, type=spec.type, mode=mode, **values)
         ranged = by_ids
