@@ -27,9 +27,14 @@ from typing import Any
 # mode): set before any worker imports prometheus_client. An operator may name the directory.
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="ifm-metrics-"))
 
-from ifm_api.serving import answer_errors_with_problems
+from ifm_api.serving import (
+    answer_errors_with_problems,
+    close_at_once_what_was_read,
+    note_request_read,
+)
 
 answer_errors_with_problems()
+close_at_once_what_was_read()
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -79,3 +84,9 @@ def child_exit(_server: Any, worker: Any) -> None:
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def post_request(_worker: Any, req: Any, _environ: Any, _resp: Any) -> None:
+    """A connection whose request was read to its end is closed at once, without gunicorn's
+    lingering close (see ``ifm_api.serving``)."""
+    note_request_read(req)

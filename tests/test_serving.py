@@ -248,6 +248,59 @@ def test_workers_forked_from_the_preloaded_app_write_and_read_one_database(
     assert "Traceback" not in log, log[-4000:]
 
 
+def _head_of_answer(connection: socket.socket) -> bytes:
+    """Read until the end of the response head (the body is a few bytes more at most)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = connection.recv(65536)
+        assert chunk, data
+        data += chunk
+    return data
+
+
+def test_a_client_that_keeps_its_end_open_does_not_hold_the_worker(tmp_path: Path) -> None:
+    """gunicorn's lingering close would wait up to 2 s per connection for the client's
+    close: three clients that read their answer and keep the socket open would hold the one
+    sync worker for 6 s. A request read to its end is closed at once."""
+    with running_gunicorn(tmp_path, "--workers", "1") as server:
+        held = []
+        try:
+            started = time.monotonic()
+            for _ in range(3):
+                connection = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+                connection.sendall(b"GET /api/v1/news?lang=de HTTP/1.1\r\nHost: x\r\n\r\n")
+                assert _head_of_answer(connection).startswith(b"HTTP/1.1 200")
+                held.append(connection)
+            answer = _request(server.port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            elapsed = time.monotonic() - started
+        finally:
+            for connection in held:
+                connection.close()
+    assert answer.startswith(b"HTTP/1.1 200")
+    assert elapsed < 1.5, elapsed
+
+
+def test_a_body_the_app_did_not_read_still_gets_a_clean_close(tmp_path: Path) -> None:
+    """A request refused before its body is read (401) leaves bytes in the socket: closing
+    at once would make the kernel answer with a reset. That connection keeps gunicorn's
+    lingering close: the client reads the whole answer and then a clean end of stream."""
+    body = json.dumps({"translations": {"de": {"title": "x" * 60_000}}}).encode()
+    head = (
+        "POST /api/v1/news HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    with (
+        running_gunicorn(tmp_path, "--workers", "1") as server,
+        socket.create_connection(("127.0.0.1", server.port), timeout=30) as connection,
+    ):
+        connection.sendall(head.encode() + body)
+        time.sleep(0.5)  # the worker has answered and closed its side by now
+        answer = _read_all(connection)  # a reset would raise ConnectionResetError
+    assert answer.startswith(b"HTTP/1.1 401"), answer[:300]
+    problem = json.loads(answer.split(b"\r\n\r\n", 1)[1])
+    assert problem["status"] == 401
+
+
 def test_a_forked_process_starts_with_no_inherited_database_connections(app: Flask) -> None:
     from sqlalchemy import text
 
