@@ -23,12 +23,12 @@ run: install
 	$(BIN)/ifm-api serve --host $(HOST) --port $(PORT)
 
 lint: install
-	$(BIN)/ruff check src tests migrations bench wsgi.py gunicorn.conf.py
-	$(BIN)/ruff format --check src tests migrations bench wsgi.py gunicorn.conf.py
+	$(BIN)/ruff check src tests migrations bench examples wsgi.py gunicorn.conf.py
+	$(BIN)/ruff format --check src tests migrations bench examples wsgi.py gunicorn.conf.py
 
 format: install
-	$(BIN)/ruff check --fix src tests migrations bench wsgi.py gunicorn.conf.py
-	$(BIN)/ruff format src tests migrations bench wsgi.py gunicorn.conf.py
+	$(BIN)/ruff check --fix src tests migrations bench examples wsgi.py gunicorn.conf.py
+	$(BIN)/ruff format src tests migrations bench examples wsgi.py gunicorn.conf.py
 
 test-sqlite: install
 	$(BIN)/pytest

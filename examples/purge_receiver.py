@@ -31,7 +31,7 @@ def ban(tags: list[str]) -> None:
 
 
 class Handler(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         try:
             event = VERIFIER.verify(body, dict(self.headers.items()))

@@ -71,9 +71,23 @@ def test_metrics_parse_and_count_a_request(scraped: FlaskClient) -> None:
     # Routes, not raw paths: the id is not a label value.
     assert not any("999999" in str(labels) for labels, _v in samples["ifm_http_requests_total"])
     assert value(samples, "ifm_http_requests_total", route="<unmatched>") >= 0
-    assert value(samples, "ifm_db_pool_size") >= 1
+    assert value(samples, "ifm_db_pool_size", pool="main") >= 1
     (info,) = samples["ifm_build_info"]
     assert info[0]["version"] and info[0]["migration_head"] and info[1] == 1
+
+
+def test_every_pool_of_the_process_is_reported(scraped: FlaskClient, database_url: str) -> None:
+    """On PostgreSQL the public reads have a pool of their own: it shows beside the main one,
+    and a read it has served holds a connection in it."""
+    assert scraped.get("/api/v1/news?lang=de").status_code == 200
+    samples = scrape(scraped)
+    pools = {labels["pool"] for labels, _v in samples["ifm_db_pool_size"]}
+    checked_out = {labels["pool"] for labels, _v in samples["ifm_db_pool_checked_out"]}
+    expected = {"main", "reads"} if database_url.startswith("postgresql") else {"main"}
+    assert pools == checked_out == expected
+    if database_url.startswith("postgresql"):
+        assert value(samples, "ifm_db_pool_size", pool="reads") >= 1
+        assert value(samples, "ifm_db_pool_checked_out", pool="reads") == 0
 
 
 def test_a_registered_gauge_is_read_at_scrape_time(scraped: FlaskClient) -> None:

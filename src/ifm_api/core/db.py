@@ -264,6 +264,13 @@ def engines() -> list[Engine]:
     return [main] if reads is main else [main, reads]
 
 
+def pools() -> dict[str, Engine]:
+    """The app's engines by the name of their pool: ``main`` (writes, editors' reads) and,
+    where the public reads have their own (PostgreSQL), ``reads``."""
+    main, reads = engine(), read_engine()
+    return {"main": main} if reads is main else {"main": main, "reads": reads}
+
+
 AFTER_COMMIT = "ifm.after_commit"
 
 

@@ -4,7 +4,8 @@ Recorded per request by ``ops.edge``: ``ifm_http_requests_total`` (method, route
 ``ifm_http_request_duration_seconds`` (method, route), the route being the URL rule
 (``/api/v1/news/<int:item_id>``), never the raw path, so the series stay few.
 
-Read at scrape time (``scrape``): the database pool of the answering process, build info
+Read at scrape time (``scrape``): the database pools of the answering process (label ``pool``:
+``main`` for writes and editors, ``reads`` for the public reads on PostgreSQL), build info
 (version, Python, migration head), and every gauge registered with ``register_gauge``, the
 hook for other packages (e.g. the webhooks' outbox backlog)::
 
@@ -99,8 +100,8 @@ def package_version() -> str:
 class AppCollector(Collector):
     """What is read at scrape time, in the app context of the scrape's request."""
 
-    def __init__(self, engine: object, migration_head: str) -> None:
-        self.engine = engine
+    def __init__(self, engines: dict[str, object], migration_head: str) -> None:
+        self.engines = engines
         self.migration_head = migration_head
 
     def collect(self) -> Iterator[Metric]:
@@ -120,21 +121,23 @@ class AppCollector(Collector):
             yield GaugeMetricFamily(gauge.name, gauge.documentation, value=value)
 
     def _pool(self) -> Iterator[Metric]:
-        pool = getattr(self.engine, "pool", None)
         for name, doc, attr in (
-            ("ifm_db_pool_size", "Connections the pool keeps (this process).", "size"),
+            ("ifm_db_pool_size", "Connections a pool keeps (this process).", "size"),
             ("ifm_db_pool_checked_out", "Connections in use (this process).", "checkedout"),
         ):
-            read = getattr(pool, attr, None)
-            if callable(read):
-                yield GaugeMetricFamily(name, doc, value=float(read()))
+            family = GaugeMetricFamily(name, doc, labels=["pool"])
+            for label, engine in self.engines.items():
+                read = getattr(getattr(engine, "pool", None), attr, None)
+                if callable(read):
+                    family.add_metric([label], float(read()))
+            yield family
 
 
 def multiprocess_dir() -> str | None:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
 
-def scrape(engine: object, migration_head: str) -> bytes:
+def scrape(engines: dict[str, object], migration_head: str) -> bytes:
     """The exposition text: the request metrics (of every worker) and the scrape-time ones."""
     if multiprocess_dir():
         shared = CollectorRegistry()
@@ -142,5 +145,5 @@ def scrape(engine: object, migration_head: str) -> bytes:
     else:
         shared = REGISTRY
     local = CollectorRegistry()
-    local.register(AppCollector(engine, migration_head))
+    local.register(AppCollector(engines, migration_head))
     return generate_latest(shared) + generate_latest(local)

@@ -87,5 +87,5 @@ class Metrics(MethodView):
             raise Unauthorized("token_missing")
         if not hmac.compare_digest(presented.strip().encode(), expected.encode()):
             raise Unauthorized("token_invalid", headers=INVALID_TOKEN_CHALLENGE)
-        body = metrics.scrape(db.engine(), migration_head())
+        body = metrics.scrape(db.pools(), migration_head())
         return Response(body, mimetype=None, content_type=CONTENT_TYPE_LATEST)
