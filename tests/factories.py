@@ -161,6 +161,30 @@ def unpublish(app: Any, resource: str, entity_id: int, languages: list[str] | No
         )
 
 
+def publish_then_fail(app: Any) -> None:
+    """Create and publish a news item in a transaction that then fails: nothing may remain
+    of it (no item, no change event, no webhook delivery)."""
+    import pytest
+
+    from ifm_api.core import db
+    from ifm_api.core.content import REGISTRY
+    from ifm_api.core.editing import create_item, publish_item
+
+    spec = REGISTRY["news"]
+    with pytest.raises(RuntimeError), app.app_context(), db.transaction():
+        entity = create_item(spec, {"translations": {"de": {"title": "Nie"}}}, author="tests")
+        publish_item(
+            spec,
+            entity,
+            languages=None,
+            publish_at=None,
+            expected_version=entity.version,
+            author="tests",
+        )
+        db.session().flush()
+        raise RuntimeError("the write fails after the publish")
+
+
 def links(response: Any) -> dict[str, str]:
     """The RFC 8288 ``Link`` header as ``{rel: url}``, without ``alternate`` links (feeds)."""
     result = {}

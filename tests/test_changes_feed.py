@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from factories import edit_and_publish, news, person, unpublish
+from factories import edit_and_publish, news, person, publish_then_fail, unpublish
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -193,15 +193,7 @@ def test_cursor_of_another_database_is_a_410_telling_to_start_again(client: Flas
 
 def test_failed_write_emits_nothing(app: Flask, client: FlaskClient):
     since = cursor(client)
-    spec = REGISTRY["news"]
-    with pytest.raises(RuntimeError), app.app_context(), db.transaction():
-        entity = create_item(spec, {"translations": {"de": {"title": "Nie"}}}, author="t")
-        publish_item(
-            spec, entity, languages=None, publish_at=None, expected_version=entity.version,
-            author="t",
-        )  # fmt: skip
-        db.session().flush()
-        raise RuntimeError("the write fails after the publish")
+    publish_then_fail(app)
     assert follow(client, since)[0] == []
 
 

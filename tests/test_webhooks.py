@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from factories import edit_and_publish, news, unpublish
+from factories import edit_and_publish, news, publish_then_fail, unpublish
 from flask import Flask
 from flask.testing import FlaskClient
 from receiver import Receiver, receiving
@@ -305,19 +305,8 @@ def test_rotation_signs_with_both_secrets_during_the_grace_period(
 
 
 def test_failed_write_enqueues_nothing(app: Flask, client: FlaskClient, admin, receiver):
-    from ifm_api.core.content import REGISTRY
-    from ifm_api.core.editing import create_item, publish_item
-
     create(client, admin, receiver.url)
-    spec = REGISTRY["news"]
-    with pytest.raises(RuntimeError), app.app_context(), db.transaction():
-        entity = create_item(spec, {"translations": {"de": {"title": "Nie"}}}, author="t")
-        publish_item(
-            spec, entity, languages=None, publish_at=None, expected_version=entity.version,
-            author="t",
-        )  # fmt: skip
-        db.session().flush()
-        raise RuntimeError("fails")
+    publish_then_fail(app)
     run_worker(app)
     assert receiver.requests == []
     with app.app_context():
