@@ -55,6 +55,23 @@ def test_readyz_fails_while_migrations_are_pending(tmp_path: Path) -> None:
     assert behind.test_client().get("/readyz").get_json() == {"status": "ok"}
 
 
+def test_a_read_on_a_database_behind_the_code_is_a_503_naming_the_cause(tmp_path: Path) -> None:
+    """New code on a database not yet upgraded: the missing tables are the operator's to
+    fix (``ifm-api db upgrade``), answered as ``/readyz`` answers, never as a 500."""
+    url = f"sqlite:///{tmp_path / 'behind.sqlite3'}"
+    upgrade(url, "0005")
+    client = app_on(url).test_client()
+    response = client.get("/api/v1/news?lang=en")
+    assert response.status_code == 503
+    assert response.mimetype == "application/problem+json"
+    problem = response.get_json()
+    assert problem["type"] == "urn:ifm-api:problem:not_ready"
+    assert "not migrated" in problem["detail"]
+    assert response.headers["Retry-After"] == "30"
+    upgrade(url)
+    assert client.get("/api/v1/news?lang=en").status_code == 200
+
+
 def test_readyz_fails_while_the_database_is_unreachable() -> None:
     # Nothing listens on port 1: the connection is refused at once.
     assert_not_ready(app_on("postgresql+psycopg://postgres@127.0.0.1:1/ifm"))

@@ -15,6 +15,7 @@ from babel.numbers import format_decimal
 from flask import Flask, Response, current_app, request
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from ifm_api.core.messages import translate_message
@@ -345,7 +346,19 @@ def _handle_unexpected(error: Exception) -> Response:
         return _handle_http_exception(error)
     # The record carries the request id (ops.logs), as does the client's problem document.
     log.exception("unexpected error on %s %s", request.method, request.path)
+    if isinstance(error, SQLAlchemyError) and not _database_is_current():
+        log.error("the database is unreachable or behind the code: run `ifm-api db upgrade`")
+        return problem_response(503, "not_ready", headers={"Retry-After": "30"})
     return problem_response(500, "internal_error")
+
+
+def _database_is_current() -> bool:
+    """Whether the database answers at the code's migration head (asked only after a
+    statement failed: a database left behind by an upgrade of the code, or one that went
+    away, is the operator's to fix, a 503 like ``/readyz``'s, not a bug)."""
+    from ifm_api.migrate import database_is_current
+
+    return database_is_current()
 
 
 def init_app(app: Flask) -> None:
