@@ -801,6 +801,7 @@ def test_editor_project_member_role_defaults_to_member(
     assert project["members"] == [{"person": person, "role": "member"}]
 
 
+ARABIC_INDIC = str.maketrans("0123456789", "".join(chr(0x0660 + n) for n in range(10)))
 PERSON = {"given_name": "Anna", "family_name": "Muster", "translations": {"de": {}}}
 
 
@@ -811,6 +812,7 @@ PERSON = {"given_name": "Anna", "family_name": "Muster", "translations": {"de": 
         ({"orcid": "0000-0002-1825-009"}, "orcid"),
         ({"orcid": "0000-0002-1825-0098"}, "orcid"),
         ({"orcid": "https://orcid.org/0000-0002-1825-0097"}, "orcid"),
+        ({"orcid": "0000-0002-1825-0097".translate(ARABIC_INDIC)}, "orcid"),
         ({"phone": "call me"}, "phone"),
         ({"given_name": ""}, "given_name"),
         ({"given_name": None}, "given_name"),
@@ -880,6 +882,15 @@ def test_editor_isbn10_with_x_check_digit_is_accepted(client: FlaskClient, edito
     )
 
 
+def test_editor_isbn_and_orcid_digits_are_ascii_as_the_documented_pattern_says(
+    client: FlaskClient, editor: Headers
+) -> None:
+    """Python's ``\\d`` would take any Unicode digit (and ``int()`` reads them): the pattern
+    is ``[0-9]``, which means the same in every regex dialect a generated client uses."""
+    isbn = "978-3-16-148410-0".translate(ARABIC_INDIC)
+    assert "isbn" in errors(post(client, "reports", {**REPORT, "isbn": isbn}, editor))
+
+
 def test_editor_research_area_sort_order_is_an_integer(
     client: FlaskClient, editor: Headers
 ) -> None:
@@ -891,3 +902,24 @@ def test_editor_research_area_sort_order_is_an_integer(
         post(client, "research_areas", {**body, "sort_order": 10**12}, editor)
     )
     assert created(client, "research_areas", {**body, "sort_order": -3}, editor).status_code == 201
+
+
+@pytest.mark.parametrize("space", ["\x1c", "\x85", "\ufeff", "\u00a0", "\u3000", " \t"])
+def test_a_title_of_whitespace_is_blank_to_the_server_and_to_the_documented_pattern(
+    client: FlaskClient, editor: Headers, space: str
+) -> None:
+    """Whitespace either regex dialect knows is blank on both sides: the document's pattern
+    spells its characters out instead of ``\\s``, which Python and ECMA-262 read differently."""
+    import json
+    import re
+    from pathlib import Path
+
+    document = json.loads(
+        (Path(__file__).resolve().parents[1] / "openapi" / "openapi.json").read_text()
+    )
+    title = document["components"]["schemas"]["NewsItemTranslationEdit"]["properties"]["title"]
+    assert "\\s" not in title["pattern"]
+    assert re.search(title["pattern"], space) is None
+    assert re.search(title["pattern"], f"{space}Titel") is not None
+    body = {"translations": {"de": {"title": space}}}
+    assert "translations.de.title" in errors(post(client, "news", body, editor))

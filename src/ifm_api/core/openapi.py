@@ -28,6 +28,7 @@ from marshmallow import fields
 from ifm_api.core.errors import PROBLEM_JSON
 from ifm_api.core.schemas import (
     NOT_BLANK,
+    SPACE,
     IncludeParam,
     Language,
     LanguageMap,
@@ -351,9 +352,10 @@ def _language_properties(self: Any, field: fields.Field, ret: dict[str, Any], **
 
 
 # Text fields take no NUL (``core.schemas.storable_text``): said as a pattern, and together
-# with NOT_BLANK (``\s*\S``) as one pattern, since a schema has a single ``pattern``.
+# with NOT_BLANK (a character not in ``SPACE``) as one pattern, since a schema has a single
+# ``pattern``.
 NO_NUL = r"^[^\x00]*$"
-NOT_BLANK_NO_NUL = r"^[^\x00]*[^\s\x00][^\x00]*$"
+NOT_BLANK_NO_NUL = rf"^[^\x00]*[^{SPACE}\x00][^\x00]*$"
 
 
 def _text_pattern(self: Any, field: fields.Field, ret: dict[str, Any], **_: Any) -> Any:

@@ -402,7 +402,11 @@ class Text(fields.String):
 # A required text needs more than whitespace: a title of spaces would show as nothing and get
 # the slug `item`. As a pattern it is documented in the OpenAPI document too (JSON Schema
 # searches a pattern anywhere, marshmallow matches it at the start: the same rule).
-NOT_BLANK = validate.Regexp(r"\s*\S", error=N_("Field may not be empty."))
+# Whitespace as Python's ``\s`` and the document's (ECMA-262) ``\s`` know it, together and
+# spelled out: the two differ (Python's takes \x1c-\x1f and \x85, ECMA's \ufeff), and a
+# pattern must mean the same to the server and to a client that checks it.
+SPACE = r"\t\n\v\f\r \x1c-\x1f\x85\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+NOT_BLANK = validate.Regexp(rf"[{SPACE}]*[^{SPACE}]", error=N_("Field may not be empty."))
 
 
 def rich_text(**kwargs: Any) -> Text:
@@ -482,12 +486,14 @@ class AuthorEditSchema(Schema):
         "if": {"required": ["person"], "properties": {"person": {"type": "integer"}}},
         "then": {
             "properties": {
-                "name": {"anyOf": [{"type": "null"}, {"type": "string", "pattern": r"^\s*$"}]}
+                "name": {
+                    "anyOf": [{"type": "null"}, {"type": "string", "pattern": rf"^[{SPACE}]*$"}]
+                }
             }
         },
         "else": {
             "required": ["name"],
-            "properties": {"name": {"type": "string", "pattern": r"^[^\x00]*[^\s\x00]"}},
+            "properties": {"name": {"type": "string", "pattern": rf"^[^\x00]*[^{SPACE}\x00]"}},
         },
     }
 

@@ -24,7 +24,7 @@ from ifm_api.core.schemas import (
 )
 from ifm_api.media.schemas import CROPS, RENDITIONS, FocalPointSchema
 
-ORCID_PATTERN = r"^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$"
+ORCID_PATTERN = r"^[0-9]{4}-[0-9]{4}-[0-9]{4}-[0-9]{3}[0-9X]$"
 PHONE_PATTERN = r"^\+?[0-9 ()./-]+$"
 
 

@@ -10,6 +10,7 @@ from ifm_api.core.messages import N_
 from ifm_api.core.schemas import (
     MAX_ITEMS,
     NAME_MAX,
+    SPACE,
     TITLE_MAX,
     AuthorEditSchema,
     EditSchemaBase,
@@ -29,15 +30,13 @@ from ifm_api.core.schemas import (
 )
 from ifm_api.reports.models import REPORT_TYPES
 
-# No whitespace as the document's (ECMA-262) regular expressions say it, spelled out: Python's
-# ``\s`` also takes \x1c-\x1f and \x85, and its ``\d`` other scripts' digits, so a DOI the
-# document allows was refused. No NUL: a Text field.
-ECMA_SPACE = r"\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
-DOI_PATTERN = rf"^10\.[0-9]{{4,9}}/[^{ECMA_SPACE}\x00]+$"
+# Digits as [0-9] and whitespace as ``SPACE``: Python's ``\d`` and ``\s`` mean other
+# characters than the document's (ECMA-262). No NUL: a Text field.
+DOI_PATTERN = rf"^10\.[0-9]{{4,9}}/[^{SPACE}\x00]+$"
 # ISBN-10 or ISBN-13 with optional hyphens and spaces; the check digit is verified on top.
-ISBN_PATTERN = r"^[- ]*(?:(?:\d[- ]*){9}[\dXx]|(?:\d[- ]*){13})[- ]*$"
+ISBN_PATTERN = r"^[- ]*(?:(?:[0-9][- ]*){9}[0-9Xx]|(?:[0-9][- ]*){13})[- ]*$"
 # An absolute http(s) URL: a host (no spaces, no @ user part), then an optional path/query.
-HTTP_URL_PATTERN = r"^https?://[^\s/?#@]+(?:[/?#]\S*)?$"
+HTTP_URL_PATTERN = rf"^https?://[^{SPACE}/?#@]+(?:[/?#][^{SPACE}]*)?$"
 
 
 class ReportFileSchema(Schema):
