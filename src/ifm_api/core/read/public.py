@@ -507,8 +507,7 @@ def embedded_rows(ctx: ReadContext, ids: set[int]) -> list[Stored]:
     values = {f"id_{n}": entity_id for n, entity_id in enumerate(padded)}
     rows = _rows(stmt, **values, lang=ctx.lang, now=ctx.now)
     found = [Stored._make(row) for row in rows]
-    for row in found:
-        tags.note_rows(row.type, ctx.lang, [(row.entity_id, None)])
+    tags.note(tags.embedded_tags(((row.type, row.entity_id) for row in found), ctx.lang))
     return found
 
 

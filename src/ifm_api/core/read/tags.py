@@ -57,6 +57,15 @@ def note_rows(type_: str, lang: str, rows: Iterable[tuple[int, str | None]]) -> 
     note(found)
 
 
+def embedded_tags(items: Iterable[tuple[str, int]], lang: str) -> list[str]:
+    """The tags of embedded items, each given as (type, entity id)."""
+    found = []
+    for type_, entity_id in items:
+        found.append(item_tag(type_, entity_id))
+        found.append(item_lang_tag(type_, entity_id, lang))
+    return found
+
+
 def add_headers(response: Response) -> Response:
     """``Cache-Tag`` and ``Surrogate-Key`` on a public read (200, or 304 for a cache)."""
     tags = g.get("ifm_cache_tags")
