@@ -17,6 +17,7 @@ from test_media import pdf_bytes, uploaded
 
 from ifm_api import create_app
 from ifm_api.config import load_settings
+from ifm_api.migrate import upgrade
 from ifm_api.ops import logs
 
 Token = Callable[..., dict[str, str]]
@@ -189,19 +190,46 @@ def test_each_request_logs_one_json_line_with_its_fields(
 def test_a_500_logs_its_traceback_with_the_id_the_client_gets(
     tmp_path: Path, log_lines: list[dict[str, Any]]
 ) -> None:
-    # A database that was never migrated: every read fails inside the app.
-    app = create_app(load_settings({"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"}))
-    response = app.test_client().get("/api/v1/news", headers={"X-Request-ID": "broken-1"})
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    upgrade(url)
+    app = create_app(load_settings({"DATABASE_URL": url}))
+
+    def broken() -> str:
+        raise RuntimeError("a bug in a view")
+
+    app.add_url_rule("/broken", "broken", broken)
+    response = app.test_client().get("/broken", headers={"X-Request-ID": "broken-1"})
     problem = response.get_json()
     assert response.status_code == 500
+    assert problem["type"] == "urn:ifm-api:problem:internal_error"
     assert problem["request_id"] == "broken-1"
     assert "Traceback" not in response.get_data(as_text=True)
+    assert "a bug in a view" not in response.get_data(as_text=True)
     errors = [line for line in log_lines if line["level"] == "ERROR"]
     assert len(errors) == 1
     assert errors[0]["request_id"] == "broken-1"
-    assert "Traceback" in errors[0]["exc_info"] and "no such table" in errors[0]["exc_info"]
+    assert "Traceback" in errors[0]["exc_info"] and "a bug in a view" in errors[0]["exc_info"]
     access = [line for line in log_lines if line["logger"] == "ifm_api.access"]
     assert access[-1]["status"] == 500 and access[-1]["request_id"] == "broken-1"
+
+
+def test_a_database_never_migrated_is_a_logged_503_not_a_500(
+    tmp_path: Path, log_lines: list[dict[str, Any]]
+) -> None:
+    app = create_app(load_settings({"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"}))
+    response = app.test_client().get("/api/v1/news", headers={"X-Request-ID": "behind-1"})
+    problem = response.get_json()
+    assert response.status_code == 503
+    assert problem["type"] == "urn:ifm-api:problem:not_ready"
+    assert problem["request_id"] == "behind-1"
+    assert "Traceback" not in response.get_data(as_text=True)
+    errors = [line for line in log_lines if line["level"] == "ERROR"]
+    assert len(errors) == 1
+    assert errors[0]["request_id"] == "behind-1"
+    assert "ifm-api db upgrade" in errors[0]["message"]
+    assert "no such table" in errors[0]["exc_info"]
+    access = [line for line in log_lines if line["logger"] == "ifm_api.access"]
+    assert access[-1]["status"] == 503 and access[-1]["request_id"] == "behind-1"
 
 
 def test_log_format_and_level_come_from_configuration(

@@ -345,10 +345,14 @@ def _handle_unexpected(error: Exception) -> Response:
     if isinstance(error, HTTPException):
         return _handle_http_exception(error)
     # The record carries the request id (ops.logs), as does the client's problem document.
-    log.exception("unexpected error on %s %s", request.method, request.path)
     if isinstance(error, SQLAlchemyError) and not _database_is_current():
-        log.error("the database is unreachable or behind the code: run `ifm-api db upgrade`")
+        log.exception(
+            "database unreachable or not migrated (run `ifm-api db upgrade`) on %s %s",
+            request.method,
+            request.path,
+        )
         return problem_response(503, "not_ready", headers={"Retry-After": "30"})
+    log.exception("unexpected error on %s %s", request.method, request.path)
     return problem_response(500, "internal_error")
 
 
