@@ -923,3 +923,16 @@ def test_a_title_of_whitespace_is_blank_to_the_server_and_to_the_documented_patt
     assert re.search(title["pattern"], f"{space}Titel") is not None
     body = {"translations": {"de": {"title": space}}}
     assert "translations.de.title" in errors(post(client, "news", body, editor))
+
+
+@pytest.mark.parametrize("space", ["\ufeff", "\x85", "\u3000 "])
+def test_an_author_name_of_whitespace_is_blank_beside_a_person_and_alone(
+    client: FlaskClient, editor: Headers, space: str
+) -> None:
+    """The document says a person's author may carry a name of whitespace and an external one
+    may not; the server reads blank as the same characters (``str.strip`` keeps \\ufeff)."""
+    person = created(client, "people", PERSON, editor).get_json()["id"]
+    beside = {**REPORT, "authors": [{"person": person, "name": space}]}
+    assert created(client, "reports", beside, editor).status_code == 201
+    alone = {**REPORT, "authors": [{"name": space}]}
+    assert "authors.0._schema" in errors(post(client, "reports", alone, editor))

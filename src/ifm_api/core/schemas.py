@@ -3,6 +3,7 @@ and the editing (write) shape every content type shares."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -407,6 +408,13 @@ class Text(fields.String):
 # pattern must mean the same to the server and to a client that checks it.
 SPACE = r"\t\n\v\f\r \x1c-\x1f\x85\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 NOT_BLANK = validate.Regexp(rf"[{SPACE}]*[^{SPACE}]", error=N_("Field may not be empty."))
+_ALL_SPACE = re.compile(rf"[{SPACE}]*")
+
+
+def is_blank(text: str | None) -> bool:
+    """Whether ``text`` is absent or only ``SPACE``: blank as the patterns say it, which
+    ``str.strip`` does not (it keeps \ufeff)."""
+    return text is None or _ALL_SPACE.fullmatch(text) is not None
 
 
 def rich_text(**kwargs: Any) -> Text:
@@ -502,7 +510,7 @@ class AuthorEditSchema(Schema):
 
     @validates_schema
     def _person_or_name(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        if (data.get("person") is None) == (not (data.get("name") or "").strip()):
+        if (data.get("person") is None) == is_blank(data.get("name")):
             raise ValidationError(N_("Give either person or name."), "_schema")
 
 

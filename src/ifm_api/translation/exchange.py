@@ -27,7 +27,7 @@ from ifm_api.core.errors import ApiError
 from ifm_api.core.i18n import supported_languages
 from ifm_api.core.messages import N_
 from ifm_api.core.models import DRAFT, ContentEntity
-from ifm_api.core.schemas import RICH_TEXT_MAX, SHORT_TEXT_MAX, storable_text
+from ifm_api.core.schemas import RICH_TEXT_MAX, SHORT_TEXT_MAX, is_blank, storable_text
 from ifm_api.core.text import clean_html, nfc
 from ifm_api.translation.inline import (
     Code,
@@ -65,7 +65,7 @@ def _spec_of_type(type_name: str) -> ResourceSpec | None:
 
 
 def _empty(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+    return value is None or (isinstance(value, str) and is_blank(value))
 
 
 # --- export ----------------------------------------------------------------------------------
@@ -388,7 +388,7 @@ def _plan_unit(
         errors.add(unit_id, N_("Contains characters that are not allowed."))
     elif len(value) > _limit(spec, name):
         errors.add(unit_id, N_("Longer than maximum length {max}.").format(max=_limit(spec, name)))
-    return UnitPlan(unit_id, name, value if value.strip() else None, False)
+    return UnitPlan(unit_id, name, None if is_blank(value) else value, False)
 
 
 def _names_of(element: etree._Element) -> Names:
