@@ -936,3 +936,29 @@ def test_an_author_name_of_whitespace_is_blank_beside_a_person_and_alone(
     assert created(client, "reports", beside, editor).status_code == 201
     alone = {**REPORT, "authors": [{"name": space}]}
     assert "authors.0._schema" in errors(post(client, "reports", alone, editor))
+
+
+def test_a_url_with_nul_is_refused_by_the_server_and_by_the_documented_pattern(
+    client: FlaskClient, editor: Headers
+) -> None:
+    """A Text field's own pattern says it takes no NUL: a client checking the document must
+    not send what the server refuses (schemathesis ST202)."""
+    import json
+    import re
+    from pathlib import Path
+
+    document = json.loads(
+        (Path(__file__).resolve().parents[1] / "openapi" / "openapi.json").read_text()
+    )
+    pattern = document["components"]["schemas"]["ReportEdit"]["properties"]["external_url"]
+    for url in ("https://ifm.example/a\x00b", "https://ifm\x00.example/"):
+        assert re.search(pattern["pattern"], url) is None
+        assert "external_url" in errors(
+            post(client, "reports", {**REPORT, "external_url": url}, editor)
+        )
+    assert (
+        created(
+            client, "reports", {**REPORT, "external_url": "https://ifm.example/a"}, editor
+        ).status_code
+        == 201
+    )

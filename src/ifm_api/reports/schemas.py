@@ -31,12 +31,14 @@ from ifm_api.core.schemas import (
 from ifm_api.reports.models import REPORT_TYPES
 
 # Digits as [0-9] and whitespace as ``SPACE``: Python's ``\d`` and ``\s`` mean other
-# characters than the document's (ECMA-262). No NUL: a Text field.
+# characters than the document's (ECMA-262). No NUL in either: they are Text fields, and a
+# Text field's own pattern must say so itself (``core.openapi._text_pattern`` adds NO_NUL only
+# to fields without one).
 DOI_PATTERN = rf"^10\.[0-9]{{4,9}}/[^{SPACE}\x00]+$"
 # ISBN-10 or ISBN-13 with optional hyphens and spaces; the check digit is verified on top.
 ISBN_PATTERN = r"^[- ]*(?:(?:[0-9][- ]*){9}[0-9Xx]|(?:[0-9][- ]*){13})[- ]*$"
 # An absolute http(s) URL: a host (no spaces, no @ user part), then an optional path/query.
-HTTP_URL_PATTERN = rf"^https?://[^{SPACE}/?#@]+(?:[/?#][^{SPACE}]*)?$"
+HTTP_URL_PATTERN = rf"^https?://[^{SPACE}\x00/?#@]+(?:[/?#][^{SPACE}\x00]*)?$"
 
 
 class ReportFileSchema(Schema):
