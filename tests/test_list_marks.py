@@ -178,8 +178,8 @@ def test_db_upgrade_builds_the_marks_of_existing_content(app: Flask, make_item):
 
 
 def test_a_hard_delete_in_the_middle_of_the_list(app: Flask, client: FlaskClient, make_item):
-    """The database cascades the item's rows away before the write notes them: the type is
-    counted and its marks built again."""
+    """The database cascades the item's rows away: the write notes them before the delete
+    and takes them out of the marks."""
     made = many_news(make_item, 24)
     spec = REGISTRY["news"]
     with app.app_context(), db.transaction():

@@ -101,17 +101,31 @@ def test_a_transition_passed_between_writes_is_counted_once(
     assert passed == 0
 
 
+def _whole_type_aggregates(statements: list[str]) -> list[str]:
+    return [
+        s
+        for s in statements
+        if "FROM public_items" in s and "GROUP BY" in s and "public_items.entity_id IN" not in s
+    ]
+
+
 def test_a_write_does_not_count_its_whole_type(app: Flask, make_item, count_queries):
     """A plain edit reads the stored counts, not an aggregate over every row of the type."""
     ids = [news(make_item, de=f"N {n}") for n in range(3)]
     with count_queries() as counter:
         edit_and_publish(app, "news", ids[0], {"translations": {"de": {"teaser": "Neu"}}})
-    aggregates = [
-        s
-        for s in counter.statements
-        if "FROM public_items" in s and "GROUP BY" in s and "public_items.entity_id IN" not in s
-    ]
-    assert aggregates == []
+    assert _whole_type_aggregates(counter.statements) == []
+    assert problems(app) == []
+
+
+@pytest.mark.parametrize("hard", [True, False])
+def test_a_delete_does_not_count_its_whole_type(app: Flask, make_item, count_queries, hard: bool):
+    """A hard delete notes the item's stored rows before the database cascades them away,
+    so the counts and marks take them out like a soft delete's, with no count of the type."""
+    ids = [news(make_item, de=f"N {n}", en=f"E {n}") for n in range(3)]
+    with count_queries() as counter:
+        remove(app, "news", ids[1], hard=hard)
+    assert _whole_type_aggregates(counter.statements) == []
     assert problems(app) == []
 
 

@@ -39,7 +39,7 @@ from ifm_api.core.models import (
     SlugRedirect,
 )
 from ifm_api.core.text import clean_html, make_slug, nfc
-from ifm_api.core.write.changes import public_change
+from ifm_api.core.write.changes import public_change, removing
 from ifm_api.translation.service import item_translation_status
 from ifm_api.translation.tracking import record_changes
 
@@ -454,14 +454,15 @@ def delete_item(
     """
     _bump_version(entity, expected_version, author)
     session = db.session()
-    public_change(session, spec.key, entity.id)
     if hard:
         files = media_ids_of(entity.id)
         _announce_showing(entity.id)
+        removing(session, spec.key, entity.id)
         session.delete(entity)
         session.flush()
         release_media(files)
         return
+    public_change(session, spec.key, entity.id)
     _drop_live(spec, entity.id)
     entity.deleted_at = utcnow()
     write_revision(spec, entity, "delete", author)

@@ -683,10 +683,21 @@ def record_document_changes(
     )
 
 
-def _hard_deleted(session: Session, changed: dict[str, set[int]]) -> set[str]:
-    """The types of the changed items that no longer exist: a hard delete, whose rows the
-    database cascaded away before the write could note them (their counts are counted again)."""
-    ids = {entity_id for group in changed.values() for entity_id in group}
+REMOVED = "read.removed"  # the note in ``PublicChanges.notes``: (entity id, its stored rows)
+Gone = Sequence[tuple[int, list[dict[str, Any]]]]
+
+
+@write_changes.on_removal
+def _note_removed(session: Session, changes: write_changes.PublicChanges, entity_id: int) -> None:
+    """The stored rows of an item about to be hard-deleted, which the database cascades away:
+    noted, so that the counts and marks take them out like any unpublished row."""
+    changes.notes.setdefault(REMOVED, []).append((entity_id, _stored_rows(session, [entity_id])))
+
+
+def _gone_unnoted(session: Session, changed: dict[str, set[int]], noted: set[int]) -> set[str]:
+    """The types of changed items that no longer exist with no note of their rows (gone by
+    other means than ``editing.delete_item``): their counts and marks are made again."""
+    ids = {entity_id for group in changed.values() for entity_id in group} - noted
     found: set[int] = set()
     for chunk in _chunks(ids):
         found.update(session.scalars(select(ContentEntity.id).where(ContentEntity.id.in_(chunk))))
@@ -694,8 +705,9 @@ def _hard_deleted(session: Session, changed: dict[str, set[int]]) -> set[str]:
     return {REGISTRY[key].type for key, group in changed.items() if group & gone}
 
 
-def refresh_items(session: Session, changed: dict[str, set[int]]) -> None:
-    """Render the rows of ``changed`` (and of the items showing them) again.
+def refresh_items(session: Session, changed: dict[str, set[int]], gone: Gone = ()) -> None:
+    """Render the rows of ``changed`` (and of the items showing them) again; ``gone`` holds
+    the hard-deleted items with their stored rows as noted before the delete.
 
     Takes the content lock first (writes that did not, a media PATCH, wait here), so the
     stored counts are adjusted by one transaction at a time.
@@ -706,7 +718,7 @@ def refresh_items(session: Session, changed: dict[str, set[int]]) -> None:
     everything = affected(session, changed)
     types = {REGISTRY[key].type for key in everything}
     marked = marks.basis(session, types, now)
-    removed: list[dict[str, Any]] = []
+    removed = [{**row, "doc": None} for _id, rows in gone for row in rows]
     new_rows: list[dict[str, Any]] = []
     scratch = _scratch(session)
     try:
@@ -720,7 +732,7 @@ def refresh_items(session: Session, changed: dict[str, set[int]]) -> None:
                 new_rows.extend(values for values, _links in rows)
     finally:
         scratch.close()
-    unnoted = _hard_deleted(session, changed)
+    unnoted = _gone_unnoted(session, changed, {entity_id for entity_id, _rows in gone})
     marks.unnoted(marked, unnoted)
     adjust(session, types, removed, new_rows, now, count_again=unnoted)
     marks.maintain(session, marked, removed, new_rows, now)
@@ -731,7 +743,8 @@ def refresh_items(session: Session, changed: dict[str, set[int]]) -> None:
 
 def refresh(session: Session, changes: write_changes.PublicChanges) -> None:
     """The subscriber: runs in the write transaction, just before it commits."""
-    refresh_items(session, {key: changes.ids(key) for key in changes.items})
+    changed = {key: changes.ids(key) for key in changes.items}
+    refresh_items(session, changed, changes.notes.get(REMOVED, ()))
 
 
 write_changes.subscribe(refresh)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -27,6 +28,8 @@ class PublicChanges:
     """
 
     items: dict[str, dict[int, set[str | None]]] = field(default_factory=dict)
+    # What subscribers noted of items before they were removed (``removing``), per subscriber.
+    notes: dict[str, list[Any]] = field(default_factory=dict)
 
     def add(self, key: str, entity_id: int, languages: Iterable[str] | None = None) -> None:
         langs = self.items.setdefault(key, {}).setdefault(entity_id, set())
@@ -41,6 +44,18 @@ class PublicChanges:
 
 Subscriber = Callable[[Session, PublicChanges], None]
 SUBSCRIBERS: list[Subscriber] = []
+
+
+Remover = Callable[[Session, PublicChanges, int], None]
+REMOVERS: list[Remover] = []
+
+
+def on_removal(remover: Remover) -> Remover:
+    """Run ``remover(session, changes, entity_id)`` just before an item is removed with every
+    trace, while what a subscriber holds of it is still there to be noted in ``changes``."""
+    if remover not in REMOVERS:
+        REMOVERS.append(remover)
+    return remover
 
 
 def subscribe(subscriber: Subscriber) -> Subscriber:
@@ -62,6 +77,15 @@ def public_change(
 ) -> None:
     """Announce that the public version of one item may have changed in this transaction."""
     pending(session).add(key, entity_id, languages)
+
+
+def removing(session: Session, key: str, entity_id: int) -> None:
+    """Announce a hard delete before it is flushed: the database cascades it to whatever
+    rows subscribers keep of the item, so they note those now (``on_removal``)."""
+    changes = pending(session)
+    changes.add(key, entity_id)
+    for remover in REMOVERS:
+        remover(session, changes, entity_id)
 
 
 def before_commit(session: Session) -> None:
