@@ -13,6 +13,7 @@ per database; its checks, among them every response check, still run on every ca
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -30,8 +31,10 @@ from schemathesis.generation.meta import ComponentInfo
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 COMMITTED = Path(__file__).resolve().parents[1] / "openapi" / "openapi.json"
-MAX_EXAMPLES = 10
-SEED = 20261201
+# More examples or another seed explore further (not in `make test`): e.g.
+# IFM_SCHEMATHESIS_EXAMPLES=200 .venv/bin/pytest tests/test_schemathesis.py
+MAX_EXAMPLES = int(os.environ.get("IFM_SCHEMATHESIS_EXAMPLES", "10"))
+SEED = int(os.environ.get("IFM_SCHEMATHESIS_SEED", "20261201"))
 
 # Problem types of answers to schema-valid requests that are right although the document
 # cannot rule the request out: JSON Schema describes one request, not the database or a
