@@ -169,3 +169,41 @@ def test_ids_are_json_integers_and_unknown_ones_an_invalid_reference(
     problem = response.get_json()
     assert problem["type"] == "urn:ifm-api:problem:invalid_reference"
     assert list(problem["errors"]) == ["research_area"]
+
+
+def _resolve(spec: dict, node: dict) -> dict:
+    if "$ref" not in node:
+        return node
+    for part in node["$ref"].split("/")[1:]:
+        spec = spec[part]
+    return spec
+
+
+def test_every_string_a_client_sends_says_which_characters_it_takes() -> None:
+    """The server refuses NUL in every query parameter and form field (``core.parsing``): a
+    string parameter without a pattern, enum or format would let a client that checks the
+    document send what is refused (schemathesis ST202)."""
+    spec = json.loads(COMMITTED.read_text())
+    loose = []
+    for method, path, operation in _operations(spec):
+        params = [_resolve(spec, param) for param in operation.get("parameters", [])]
+        inputs = [
+            (param["name"], _resolve(spec, param.get("schema", {})))
+            for param in params
+            if param["in"] in ("query", "path")
+        ]
+        for media_type, content in operation.get("requestBody", {}).get("content", {}).items():
+            if "form" in media_type:
+                form = _resolve(spec, content["schema"])
+                inputs += list(form.get("properties", {}).items())
+        for name, schema in inputs:
+            string = schema.get("type") in ("string", ["string", "null"])
+            if string and not {"pattern", "enum", "format"} & schema.keys():
+                loose.append(f"{method.upper()} {path} {name}")
+    assert loose == []
+    search_types = next(
+        p["schema"]["pattern"]
+        for p in spec["paths"]["/api/v1/search"]["get"]["parameters"]
+        if p.get("name") == "type"
+    )
+    assert re.search(search_types, "news,people") and not re.search(search_types, "news,")

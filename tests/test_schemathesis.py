@@ -56,6 +56,8 @@ RULES_THE_DOCUMENT_CANNOT_STATE = {
     "urn:ifm-api:problem:xliff_invalid",
     # an upload whose bytes are no PDF/JPEG/PNG/WebP (files are judged by content): 415
     "urn:ifm-api:problem:file_type_not_accepted",
+    # a `since=` cursor this feed never gave out (cursors are opaque: any string fits): 400
+    "urn:ifm-api:problem:invalid_cursor",
 }
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from ifm_api.changes.feed import PAGE_SIZE
-from ifm_api.core.schemas import LanguageParam, QueryArgs
+from ifm_api.core.schemas import LanguageParam, QueryArgs, Text
 
 TYPES = ("news", "report", "project", "person", "research_area")
 
 
 class ChangesArgs(QueryArgs):
-    since = fields.String(
+    since = Text(
         validate=validate.Length(min=1, max=200),
         metadata={
             "description": "The `next_cursor` of the previous answer. Without it: no changes, "

@@ -38,6 +38,7 @@ from ifm_api.core.schemas import (
     Text,
     Translations,
 )
+from ifm_api.core.text import NO_NUL
 
 JSON = "application/json"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -354,7 +355,6 @@ def _language_properties(self: Any, field: fields.Field, ret: dict[str, Any], **
 # Text fields take no NUL (``core.schemas.storable_text``): said as a pattern, and together
 # with NOT_BLANK (a character not in ``SPACE``) as one pattern, since a schema has a single
 # ``pattern``.
-NO_NUL = r"^[^\x00]*$"
 NOT_BLANK_NO_NUL = rf"^[^\x00]*[^{SPACE}\x00][^\x00]*$"
 
 

@@ -8,6 +8,9 @@ from typing import Any
 import nh3
 from slugify import slugify
 
+# What no stored text holds (``core.schemas.storable_text``), as a pattern for the document.
+NO_NUL = r"^[^\x00]*$"
+
 RICH_TEXT_TAGS = {
     "p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "a", "strong", "b",
     "em", "i", "u", "s", "sub", "sup", "blockquote", "code", "pre", "abbr",

@@ -44,7 +44,7 @@ class UploadSchema(Schema):
             f"{', '.join(ACCEPTED_TYPES)}."
         },
     )
-    filename = fields.String(
+    filename = Text(
         validate=validate.Length(min=1, max=255),
         metadata={
             "description": "Name for the download URL (default: the uploaded file's name). "

@@ -2,7 +2,7 @@
 
 from marshmallow import fields, validate
 
-from ifm_api.core.schemas import id_filter, list_args_schema
+from ifm_api.core.schemas import Text, id_filter, list_args_schema
 from ifm_api.core.views import content_blueprint
 from ifm_api.news.schemas import NewsItemEditSchema, NewsItemSchema
 from ifm_api.news.service import SPEC
@@ -12,7 +12,7 @@ NewsQueryArgs = list_args_schema(
     list(SPEC.sorts),
     SPEC.default_sort,
     {
-        "tag": fields.String(metadata={"description": "Only items with this tag."}),
+        "tag": Text(metadata={"description": "Only items with this tag."}),
         "person": id_filter("Only items linked to this person id."),
         "project": id_filter("Only items linked to this project."),
         "report": id_filter("Only items linked to this report."),

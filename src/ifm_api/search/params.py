@@ -8,6 +8,7 @@ from marshmallow import fields, validate
 
 from ifm_api.core.errors import BadRequest
 from ifm_api.core.messages import N_
+from ifm_api.core.text import NO_NUL
 from ifm_api.search.text import MAX_QUERY_CHARS, MAX_QUERY_WORDS, query_words
 
 MAX_SEARCH_RESULTS = 1_000  # matches a search counts and pages through, at most
@@ -49,6 +50,8 @@ def _bad_words(message: str) -> NoReturn:
 def search_param(description: str = Q_DESCRIPTION, **kwargs: Any) -> fields.String:
     return fields.String(
         validate=[validate.Length(max=MAX_QUERY_CHARS), _has_words],
-        metadata={"description": description},
+        # No NUL, as in every text the API takes (``core.parsing``); not a ``core.schemas.Text``,
+        # which imports this module.
+        metadata={"description": description, "pattern": NO_NUL},
         **kwargs,
     )

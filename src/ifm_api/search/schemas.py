@@ -31,6 +31,8 @@ SEARCHED = {
     "people": PersonSchema,
     "research-areas": ResearchAreaSchema,
 }
+_ONE_TYPE = "|".join(SEARCHED)
+TYPES_PATTERN = rf"^(?:{_ONE_TYPE})(?:,(?:{_ONE_TYPE}))*$"
 UNKNOWN_TYPE = N_("Unknown type {value}; possible: {allowed}.")
 
 
@@ -50,7 +52,8 @@ class SearchArgs(QueryArgs):
         validate=_types,
         metadata={
             "description": "Only these resources, comma-separated: "
-            f"{', '.join(f'`{name}`' for name in SEARCHED)} (default: all)."
+            f"{', '.join(f'`{name}`' for name in SEARCHED)} (default: all).",
+            "pattern": TYPES_PATTERN,
         },
     )
     lang = LanguageParam(
