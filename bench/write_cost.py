@@ -1,6 +1,7 @@
-"""The cost of a write with the read model: a plain edit + publish of one news item, and the
-rename + publish of a person whom EMBEDS news items embed (all of them re-rendered in the
-same transaction). Runs on a copy of a seeded SQLite database (bench/run/db-N.sqlite3).
+"""The cost of a write with the read model: a plain edit + publish of one news item, a hard
+delete of one, and the rename + publish of a person whom EMBEDS news items embed (all of them
+re-rendered in the same transaction). Runs on a copy of a seeded SQLite database
+(bench/run/db-N.sqlite3).
 
     .venv/bin/python bench/write_cost.py 1000 [EMBEDS=500]   # EMBEDS=0: no rename
 
@@ -28,7 +29,7 @@ from ifm_api import create_app
 from ifm_api.config import load_settings
 from ifm_api.core import db
 from ifm_api.core.content import REGISTRY
-from ifm_api.core.editing import create_item, get_entity, publish_item, update_item
+from ifm_api.core.editing import create_item, delete_item, get_entity, publish_item, update_item
 from ifm_api.core.models import DRAFT, LIVE, ContentEntity, ContentLink
 from ifm_api.core.read import marks
 from ifm_api.core.read.build import refresh_items
@@ -52,6 +53,15 @@ def edit_and_publish(resource: str, entity_id: int, data: dict) -> float:
             expected_version=entity.version,
             author="bench",
         )
+    return time.perf_counter() - started
+
+
+def hard_delete(resource: str, entity_id: int) -> float:
+    spec = REGISTRY[resource]
+    started = time.perf_counter()
+    with db.transaction():
+        entity = get_entity(spec, entity_id)
+        delete_item(spec, entity, expected_version=entity.version, author="bench", hard=True)
     return time.perf_counter() - started
 
 
@@ -160,9 +170,10 @@ def main(n: int, embeds: int) -> None:
             session = db.session()
             news_ids = list(
                 session.scalars(
-                    select(ContentEntity.id).where(ContentEntity.type == "news").limit(7)
+                    select(ContentEntity.id).where(ContentEntity.type == "news").limit(10)
                 )
             )
+            news_ids, doomed = news_ids[:7], news_ids[7:]
             times = [
                 edit_and_publish(
                     "news", entity_id, {"translations": {"de": {"teaser": f"Neu {i}"}}}
@@ -185,6 +196,11 @@ def main(n: int, embeds: int) -> None:
                 f"N={n} edit+publish of one news item that moves it to the list's head: median "
                 f"{statistics.median(moved) * 1000:.0f} ms, of it the marks "
                 f"{statistics.median(spent) * 1000:.1f} ms ({len(moved)} writes)"
+            )
+            deleted = [hard_delete("news", entity_id) for entity_id in doomed]
+            print(
+                f"N={n} hard delete of one news item: median "
+                f"{statistics.median(deleted) * 1000:.0f} ms ({len(deleted)} writes)"
             )
             if not embeds:  # EMBEDS=0: the single-item writes only
                 return
