@@ -413,7 +413,7 @@ _ALL_SPACE = re.compile(rf"[{SPACE}]*")
 
 def is_blank(text: str | None) -> bool:
     """Whether ``text`` is absent or only ``SPACE``: blank as the patterns say it, which
-    ``str.strip`` does not (it keeps \ufeff)."""
+    ``str.strip`` does not (it keeps U+FEFF)."""
     return text is None or _ALL_SPACE.fullmatch(text) is not None
 
 
