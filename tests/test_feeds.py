@@ -560,10 +560,11 @@ def test_reader_empty_sitemap_is_valid(client: FlaskClient):
 # --- Last-Modified never goes backwards ------------------------------------------------------
 
 
-def delete_item(client: FlaskClient, editor: dict[str, str], item: int) -> Any:
+def delete_item(client: FlaskClient, editor: dict[str, str], item: int, hard: bool = False) -> Any:
     current = client.get(f"/api/v1/news/{item}?lang=all&version=draft", headers=editor)
     return client.delete(
-        f"/api/v1/news/{item}", headers={**editor, "If-Match": current.headers["ETag"]}
+        f"/api/v1/news/{item}" + ("?hard=true" if hard else ""),
+        headers={**editor, "If-Match": current.headers["ETag"]},
     )
 
 
@@ -572,7 +573,7 @@ def _http_date(response: Any) -> datetime:
 
 
 @pytest.mark.parametrize("url", ["/feeds/news.atom?lang=en", "/sitemap.xml"])
-@pytest.mark.parametrize("removal", ["unpublish_en", "delete"])
+@pytest.mark.parametrize("removal", ["unpublish_en", "delete", "hard_delete"])
 def test_reader_last_modified_moves_forward_when_an_item_leaves(
     app: Flask, client: FlaskClient, make_item, token, url: str, removal: str
 ):
@@ -585,6 +586,8 @@ def test_reader_last_modified_moves_forward_when_an_item_leaves(
     editor = token("editor")
     if removal == "delete":
         assert delete_item(client, editor, new).status_code == 204
+    elif removal == "hard_delete":  # the database cascades its stored rows away
+        assert delete_item(client, token("admin"), new, hard=True).status_code == 204
     else:
         response = client.post(
             f"/api/v1/news/{new}/unpublish", json={"languages": ["en"]}, headers=editor
