@@ -4,7 +4,11 @@ relations must exist, each type's own rules hold, and a failed write leaves no t
 
 from __future__ import annotations
 
+import json
+import re
 import unicodedata
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -45,6 +49,14 @@ def editor(app: Flask) -> Headers:
 
 def url(resource: str) -> str:
     return f"/api/v1/{resource.replace('_', '-')}"
+
+
+@cache
+def committed_document() -> dict[str, Any]:
+    """The committed OpenAPI document: the patterns a client that checks it applies."""
+    return json.loads(
+        (Path(__file__).resolve().parents[1] / "openapi" / "openapi.json").read_text()
+    )
 
 
 def post(client: FlaskClient, resource: str, body: Any, headers: Headers) -> TestResponse:
@@ -910,13 +922,7 @@ def test_a_title_of_whitespace_is_blank_to_the_server_and_to_the_documented_patt
 ) -> None:
     """Whitespace either regex dialect knows is blank on both sides: the document's pattern
     spells its characters out instead of ``\\s``, which Python and ECMA-262 read differently."""
-    import json
-    import re
-    from pathlib import Path
-
-    document = json.loads(
-        (Path(__file__).resolve().parents[1] / "openapi" / "openapi.json").read_text()
-    )
+    document = committed_document()
     title = document["components"]["schemas"]["NewsItemTranslationEdit"]["properties"]["title"]
     assert "\\s" not in title["pattern"]
     assert re.search(title["pattern"], space) is None
@@ -943,13 +949,7 @@ def test_a_url_with_nul_is_refused_by_the_server_and_by_the_documented_pattern(
 ) -> None:
     """A Text field's own pattern says it takes no NUL: a client checking the document must
     not send what the server refuses (schemathesis ST202)."""
-    import json
-    import re
-    from pathlib import Path
-
-    document = json.loads(
-        (Path(__file__).resolve().parents[1] / "openapi" / "openapi.json").read_text()
-    )
+    document = committed_document()
     pattern = document["components"]["schemas"]["ReportEdit"]["properties"]["external_url"]
     for url in ("https://ifm.example/a\x00b", "https://ifm\x00.example/"):
         assert re.search(pattern["pattern"], url) is None
